@@ -1,0 +1,1 @@
+"""ordergate core: canonical model, errors, storage, ingest, CLI and settings."""

@@ -1,0 +1,1 @@
+"""The contracts every other package builds on; imports nothing else from the project."""

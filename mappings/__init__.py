@@ -1,0 +1,1 @@
+"""Format ⇄ canonical translations. Pure functions over bytes: no I/O, no storage, no settings."""
