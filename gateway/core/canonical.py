@@ -60,7 +60,9 @@ class Party(_Model):
 
 
 class OrderLine(_Model):
-    line_number: str = Field(description="As sent; the line's position (1, 2, …) when the sender left it empty")
+    line_number: str = Field(
+        description="As sent; the line's position (1, 2, …) when the sender left it empty"
+    )
     gtin: str | None = None
     buyer_item_id: str | None = None
     seller_item_id: str | None = None
@@ -93,7 +95,9 @@ class OrderSource(_Model):
     group_control_ref: str | None = None
     message_control_ref: str | None = None
     test: bool = False
-    raw_document_id: str | None = Field(default=None, description="Archive id of the raw bytes (set on ingest)")
+    raw_document_id: str | None = Field(
+        default=None, description="Archive id of the raw bytes (set on ingest)"
+    )
 
 
 OrderPurpose = Literal["original", "replace", "cancel", "change", "confirmation", "duplicate", "other"]

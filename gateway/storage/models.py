@@ -1,0 +1,188 @@
+"""Tables. Every received document is a row before anything else happens to it; everything derived
+(orders, failures, interchange references) points back to it, so replay can start from the raw bytes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Partner(Base):
+    __tablename__ = "partners"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    identifiers: Mapped[list[PartnerIdentifier]] = relationship(
+        back_populates="partner",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="PartnerIdentifier.id",
+    )
+
+
+class PartnerIdentifier(Base):
+    """How a partner names itself in an envelope: (standard, qualifier, value).
+
+    standard is "edifact" (UNB sender id and its 0007 qualifier), "x12" (ISA05 qualifier, ISA06 id),
+    or a plain scheme such as "gln"; the qualifier is "" when there is none, so the unique key holds.
+    """
+
+    __tablename__ = "partner_identifiers"
+    __table_args__ = (UniqueConstraint("standard", "qualifier", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    standard: Mapped[str] = mapped_column(String(16))
+    qualifier: Mapped[str] = mapped_column(String(8), default="")
+    value: Mapped[str] = mapped_column(String(64))
+
+    partner: Mapped[Partner] = relationship(back_populates="identifiers")
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    raw: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    channel: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    format: Mapped[str | None] = mapped_column(String(16))
+    message_types: Mapped[str | None] = mapped_column(String(100))
+    interchange_ref: Mapped[str | None] = mapped_column(String(35))
+    order_count: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Interchange(Base):
+    """An accepted interchange's control reference, the key that makes a resend recognisable."""
+
+    __tablename__ = "interchanges"
+    __table_args__ = (
+        UniqueConstraint(
+            "format", "sender_qualifier", "sender_id", "receiver_qualifier", "receiver_id", "control_ref"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    format: Mapped[str] = mapped_column(String(16))
+    sender_qualifier: Mapped[str] = mapped_column(String(8), default="")
+    sender_id: Mapped[str] = mapped_column(String(64))
+    receiver_qualifier: Mapped[str] = mapped_column(String(8), default="")
+    receiver_id: Mapped[str] = mapped_column(String(64))
+    control_ref: Mapped[str] = mapped_column(String(35))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OrderRecord(Base):
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("document_id", "sequence"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    order_number: Mapped[str] = mapped_column(String(70), index=True)
+    order_date: Mapped[date | None] = mapped_column(Date)
+    requested_delivery_date: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    purpose: Mapped[str] = mapped_column(String(16))
+    buyer_name: Mapped[str | None] = mapped_column(String(200))
+    message_type: Mapped[str] = mapped_column(String(16))
+    message_ref: Mapped[str | None] = mapped_column(String(35))
+    line_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    canonical: Mapped[dict] = mapped_column(JSON)  # type: ignore[type-arg]
+    warnings: Mapped[list] = mapped_column(JSON, default=list)  # type: ignore[type-arg]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+    lines: Mapped[list[OrderLineRecord]] = relationship(
+        cascade="all, delete-orphan", order_by="OrderLineRecord.position"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(cascade="all, delete-orphan", order_by="OrderEvent.id")
+
+
+class OrderLineRecord(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    line_number: Mapped[str] = mapped_column(String(35))
+    gtin: Mapped[str | None] = mapped_column(String(14), index=True)
+    buyer_item_id: Mapped[str | None] = mapped_column(String(70))
+    seller_item_id: Mapped[str | None] = mapped_column(String(70))
+    description: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+    unit: Mapped[str | None] = mapped_column(String(8))
+    unit_price: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
+    requested_delivery_date: Mapped[date | None] = mapped_column(Date)
+
+
+class OrderEvent(Base):
+    """The order's status history: append-only, with the time each state was entered."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Failure(Base):
+    """Why a document could not be processed, precise enough for ops to fix the cause and replay."""
+
+    __tablename__ = "failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(24))
+    code: Mapped[str] = mapped_column(String(48), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    segment: Mapped[str | None] = mapped_column(String(16))
+    position: Mapped[int | None] = mapped_column(Integer)
+    element: Mapped[str | None] = mapped_column(String(16))
+    issues: Mapped[list] = mapped_column(JSON, default=list)  # type: ignore[type-arg]
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
