@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.errors import Issue
 from gateway.storage import repository as repo
 from gateway.storage.repository import IdentifierSpec
 from mappings.base import InterchangeHeader
+
+PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 # EDIFACT 0007 qualifier 14 and X12 qualifier 08/UL mean the id is a GLN: a partner registered by GLN
 # is found under either standard.

@@ -1,0 +1,1 @@
+"""How documents arrive and leave: one small interface, one module per transport."""

@@ -1,0 +1,1 @@
+"""The `ordergate` command line."""

@@ -1,0 +1,46 @@
+"""The loop that feeds inbound connectors' items to the ingestor, one item at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from connectors.base import InboundConnector
+from gateway.ingest import Ingestor, IngestResult
+
+log = logging.getLogger("ordergate.inbox")
+
+
+async def drain_once(connector: InboundConnector, ingestor: Ingestor) -> list[IngestResult]:
+    results = []
+    for item in await connector.poll():
+        result = await ingestor.receive(
+            item.payload,
+            channel=item.channel,
+            filename=item.filename,
+            content_type=item.content_type,
+            partner_id=item.partner_id,
+        )
+        await connector.confirm(item, document_id=result.document_id, accepted=result.status == "accepted")
+        log.info(
+            "document %s from %s (%s): %s%s",
+            result.document_id,
+            item.filename,
+            item.partner_id or "envelope",
+            result.status,
+            "" if result.status == "accepted" else f" ({result.errors[0].describe()})",
+        )
+        results.append(result)
+    return results
+
+
+async def watch(connector: InboundConnector, ingestor: Ingestor, *, interval: float) -> None:
+    """Poll forever; a failing poll is logged and retried, never fatal to the server."""
+    while True:
+        try:
+            await drain_once(connector, ingestor)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("inbox poll failed; retrying in %.1fs", interval)
+        await asyncio.sleep(interval)
