@@ -43,7 +43,7 @@ async def resolve_sender(
     envelope's sender must be one of its identifiers: one partner's channel cannot carry another's orders.
     """
     spec = sender_spec(header)
-    where = {"segment": "UNB" if header.format == "edifact" else "ISA", "position": 1}
+    segment = "UNB" if header.format == "edifact" else "ISA"
     element = "0004" if header.format == "edifact" else "ISA06"
     match = await repo.find_identifier(session, spec)
     if match is None and (header.format, spec.qualifier) in _GLN_QUALIFIERS:
@@ -67,8 +67,9 @@ async def resolve_sender(
                     + (f" (qualifier {spec.qualifier})" if spec.qualifier else "")
                     + f" is not an identifier of partner {claimed_partner!r}{owner}; if it is theirs, "
                     f"register it with `{add_hint(header, claimed_partner)}`",
+                    segment=segment,
+                    position=1,
                     element=element,
-                    **where,
                 )
             ]
         return claimed_partner, []
@@ -79,8 +80,9 @@ async def resolve_sender(
                 message=f"no partner is registered with sender id {spec.value}"
                 + (f" (qualifier {spec.qualifier})" if spec.qualifier else "")
                 + f"; register it with `{add_hint(header, '<partner>')}`",
+                segment=segment,
+                position=1,
                 element=element,
-                **where,
             )
         ]
     return match.partner_id, []

@@ -54,13 +54,13 @@ async def upsert_partner(
         partner.identifiers = []
     elif name:
         partner.name = name
-    known = {(i.standard, i.qualifier, i.value) for i in partner.identifiers}
+    known = {IdentifierSpec(i.standard, i.qualifier, i.value) for i in partner.identifiers}
     for spec in identifiers:
-        if tuple(spec) not in known:
+        if spec not in known:
             partner.identifiers.append(
                 PartnerIdentifier(standard=spec.standard, qualifier=spec.qualifier, value=spec.value)
             )
-            known.add(tuple(spec))
+            known.add(spec)
     await session.flush()
     return partner
 
