@@ -103,7 +103,7 @@ class Ingestor:
             document = await repo.get_document(session, document_id, with_raw=True)
             if document is None:
                 raise LookupError(f"document {document_id} does not exist")
-            raw, claimed_partner = document.raw, document.partner_id
+            raw, claimed_partner = document.raw, document.claimed_partner
         translation = await asyncio.to_thread(translate, raw)
         try:
             async with self.database.transaction() as session:
@@ -131,7 +131,8 @@ class Ingestor:
             partner_id, partner_issues = await resolve_sender(session, interchange.header, claimed_partner)
             partners.append(partner_id)
             issues.extend(partner_issues)
-        result.partner_id = claimed_partner or next((p for p in partners if p), None)
+        verified = [p for p in partners if p]
+        result.partner_id = verified[0] if verified else None
         document.partner_id = result.partner_id
         if not issues:
             issues.extend(await self._duplicates(session, document, translation))

@@ -65,6 +65,7 @@ def document_json(
         "filename": document.filename,
         "content_type": document.content_type,
         "partner": document.partner_id,
+        "claimed_partner": document.claimed_partner,
         "format": document.format,
         "message_types": document.message_types.split(",") if document.message_types else [],
         "interchange_ref": document.interchange_ref,

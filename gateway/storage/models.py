@@ -82,6 +82,9 @@ class Document(Base):
     filename: Mapped[str | None] = mapped_column(String(255))
     content_type: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # What the channel claimed (inbox folder, --partner, ?partner=): kept as given, never a foreign key,
+    # so archiving can't fail on it. partner_id is set only once the envelope's sender is verified.
+    claimed_partner: Mapped[str | None] = mapped_column(String(64))
     partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     format: Mapped[str | None] = mapped_column(String(16))

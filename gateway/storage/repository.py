@@ -109,7 +109,7 @@ async def archive_document(
         filename=filename,
         content_type=content_type,
         received_at=utcnow(),
-        partner_id=partner_id,
+        claimed_partner=partner_id,
         status="received",
         order_count=0,
     )

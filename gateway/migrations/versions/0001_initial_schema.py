@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 07:42:03.419479
+Create Date: 2026-11-24 08:01:01.853355
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -38,6 +39,7 @@ def upgrade() -> None:
         sa.Column("filename", sa.String(length=255), nullable=True),
         sa.Column("content_type", sa.String(length=100), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_partner", sa.String(length=64), nullable=True),
         sa.Column("partner_id", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("format", sa.String(length=16), nullable=True),
