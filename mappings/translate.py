@@ -59,22 +59,20 @@ class Translation:
     def message_types(self) -> list[str]:
         return sorted({m.message_type for i in self.interchanges for m in i.messages})
 
+    def _not_an_order(self, message: MessageOutcome) -> Issue:
+        named = next((w for w in message.warnings if w.code == "UNSUPPORTED_MESSAGE"), None)
+        return Issue(
+            code="NOT_AN_ORDER",
+            message=named.message if named else f"{message.message_type} is not an order",
+            segment=(named.segment if named else None) or ("UNH" if self.format == "edifact" else "ST"),
+            position=named.position if named and named.position is not None else message.position,
+        )
+
     def _why_no_orders(self) -> list[Issue]:
         unsupported = [m for i in self.interchanges for m in i.messages if not m.supported]
         if unsupported:
-            # The warnings already name each type in plain words; promote them to the rejection reason.
-            return [
-                Issue(
-                    code="NOT_AN_ORDER",
-                    message=next(
-                        (w.message for w in m.warnings if w.code == "UNSUPPORTED_MESSAGE"),
-                        f"{m.message_type} is not an order",
-                    ),
-                    segment="UNH" if self.format == "edifact" else "ST",
-                    position=m.position,
-                )
-                for m in unsupported
-            ]
+            # The format's warning already names the type in plain words and where it starts.
+            return [self._not_an_order(m) for m in unsupported]
         return [Issue(code="NO_MESSAGES", message="the interchange contains no messages")]
 
 
