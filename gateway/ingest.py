@@ -9,6 +9,7 @@ document id; `receive` is both steps for callers without a queue (CLI, inbox, AP
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,8 @@ from gateway.storage.database import Database
 from gateway.storage.models import Document
 from mappings.base import InterchangeHeader
 from mappings.translate import Translation, translate
+
+log = logging.getLogger("ordergate.ingest")
 
 
 @dataclass(slots=True)
@@ -76,7 +79,13 @@ class Ingestor:
         document_id = await self.archive(
             raw, channel=channel, filename=filename, content_type=content_type, partner_id=partner_id
         )
-        return await self.process(document_id)
+        try:
+            return await self.process(document_id)
+        except (
+            Exception
+        ) as error:  # archived already: record why, so the caller can release the sender's copy
+            log.exception("processing document %s failed unexpectedly", document_id)
+            return await self._internal_failure(document_id, error)
 
     async def archive(
         self,
@@ -203,6 +212,18 @@ class Ingestor:
                     )
                 )
         return found
+
+    async def _internal_failure(self, document_id: str, error: Exception) -> IngestResult:
+        issue = Issue(
+            code="INTERNAL_ERROR",
+            message=f"ordergate could not process the document ({type(error).__name__}: {error}); "
+            "it is archived and can be replayed once the cause is fixed",
+        )
+        result = IngestResult(document_id=document_id, status="failed")
+        async with self.database.transaction() as session:
+            document = await repo.get_document(session, document_id)
+            assert document is not None
+            return await self._fail(session, document, result, [issue])
 
     async def _fail(
         self, session: AsyncSession, document: Document, result: IngestResult, issues: Sequence[Issue]

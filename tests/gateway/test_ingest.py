@@ -158,3 +158,17 @@ async def test_broken_envelope_stores_no_order(database: Database, hexa: str) ->
     assert result.status == "failed"
     assert any(e.segment == "UNZ" for e in result.errors)
     assert await _document_state(database, result.document_id) == ("failed", truncated, 0, 1)
+
+
+async def test_an_unexpected_crash_after_archiving_is_recorded_not_lost(
+    database: Database, hexa: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(_: bytes) -> None:
+        raise RuntimeError("mapping bug")
+
+    monkeypatch.setattr("gateway.ingest.translate", explode)
+    result = await Ingestor(database).receive(EDIFACT, channel="folder", partner_id=hexa)
+    assert result.status == "failed"
+    assert result.errors[0].code == "INTERNAL_ERROR"
+    assert "mapping bug" in result.errors[0].message
+    assert await _document_state(database, result.document_id) == ("failed", EDIFACT, 0, 1)
