@@ -35,6 +35,15 @@ class Identifier(_Model):
     value: str
 
 
+class Reference(_Model):
+    """A document reference (EDIFACT RFF, X12 REF): contract, promotion, department, customer order …
+
+    `qualifier` is the standard's code prefixed with the standard ("EDIFACT:CT", "X12:DP")."""
+
+    qualifier: str
+    value: str
+
+
 class Address(_Model):
     street: list[str] = Field(default_factory=list)
     city: str | None = None
@@ -108,6 +117,7 @@ class Order(_Model):
     order_number: str
     order_date: date | None = None
     requested_delivery_date: date | None = None
+    requested_ship_date: date | None = None
     purpose: OrderPurpose = "original"
     currency: str | None = Field(default=None, description="ISO 4217")
     buyer: Party | None = None
@@ -115,6 +125,7 @@ class Order(_Model):
     ship_to: Party | None = None
     bill_to: Party | None = None
     lines: list[OrderLine] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     source: OrderSource
 
@@ -129,4 +140,5 @@ __all__ = [
     "OrderPurpose",
     "OrderSource",
     "Party",
+    "Reference",
 ]

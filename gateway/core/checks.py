@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stdnum import ean
-from stdnum.exceptions import ValidationError as StdnumInvalid
 
 from gateway.core.canonical import Order, Party
 from gateway.core.errors import Issue
@@ -20,14 +19,17 @@ GTIN_LENGTHS = (8, 12, 13, 14)
 
 
 def is_valid_gtin(value: str) -> bool:
-    """True for a GTIN-8/12/13/14 with a correct check digit (python-stdnum's EAN check)."""
-    if len(value) not in GTIN_LENGTHS:
-        return False
-    try:
-        ean.validate(value)
-    except StdnumInvalid:
-        return False
-    return True
+    """True for a GTIN-8/12/13/14 with a correct check digit.
+
+    The digit comes from python-stdnum's `ean.calc_check_digit`; the format test is ours because
+    `ean.validate` first normalises its input (strips spaces and dashes), which costs twice the time on
+    the hot path and would accept values a partner did not send."""
+    return (
+        len(value) in GTIN_LENGTHS
+        and value.isascii()
+        and value.isdigit()
+        and ean.calc_check_digit(value[:-1]) == value[-1]
+    )
 
 
 def is_valid_gln(value: str) -> bool:
