@@ -31,10 +31,10 @@ from mappings.x12.codes import (
     PURPOSES,
 )
 from mappings.x12.context import SetContext, issue
-
-SHIP_DATE = "010"  # DTM01 010: requested ship
 from mappings.x12.totals import check_totals
 from mappings.x12.values import decimal, long_dates, parse_date
+
+SHIP_DATE = "010"  # DTM01 010: requested ship
 
 _N1_LOOP = frozenset(
     {"N1", "N2", "N3", "N4", "NX2", "REF", "PER", "SI", "FOB", "TD1", "TD3", "TD4", "TD5", "PKG"}
