@@ -18,7 +18,7 @@ SCHEMA_VERSION: Literal["1"] = "1"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=False)
 
 
 class Identifier(_Model):

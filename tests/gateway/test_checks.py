@@ -5,9 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum import ean
 
 from gateway.core.canonical import Identifier, Order, OrderLine, OrderSource, Party
-from gateway.core.checks import check_order, is_valid_gln, is_valid_gtin
+from gateway.core.checks import check_order, gtin_check_digit, is_valid_gln, is_valid_gtin
 
 
 @pytest.mark.parametrize(
@@ -72,3 +75,9 @@ def test_errors_and_warnings() -> None:
 
 def test_an_order_without_lines_is_an_error() -> None:
     assert [i.code for i in check_order(_order(lines=[]))] == ["ORDER_NO_LINES"]
+
+
+@given(st.text(alphabet="0123456789", min_size=7, max_size=13))
+def test_check_digit_agrees_with_python_stdnum(body: str) -> None:
+    assert gtin_check_digit(body) == ean.calc_check_digit(body)
+    assert is_valid_gtin(body + gtin_check_digit(body)) is ((len(body) + 1) in (8, 12, 13, 14))
