@@ -116,15 +116,16 @@ class Ingestor:
         translation = await asyncio.to_thread(translate, raw)
         try:
             async with self.database.transaction() as session:
-                return await self._store(session, document_id, claimed_partner, translation)
+                return await self.store(session, document_id, claimed_partner, translation)
         except IntegrityError:
             # Another worker stored the same interchange between our check and our commit.
             async with self.database.transaction() as session:
-                return await self._store(session, document_id, claimed_partner, translation)
+                return await self.store(session, document_id, claimed_partner, translation)
 
-    async def _store(
+    async def store(
         self, session: AsyncSession, document_id: str, claimed_partner: str | None, translation: Translation
     ) -> IngestResult:
+        """Store the verdict on a translated document in the caller's transaction."""
         document = await repo.get_document(session, document_id)
         assert document is not None
         document.format = translation.format

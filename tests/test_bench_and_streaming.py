@@ -29,7 +29,13 @@ def test_bench_translate_json_reports_every_figure() -> None:
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert set(report["edifact"]) >= {"mb_per_s", "messages_per_s", "peak_rss_mb", "pydifact_mb_per_s", "ratio_vs_pydifact"}
+    assert set(report["edifact"]) >= {
+        "mb_per_s",
+        "messages_per_s",
+        "peak_rss_mb",
+        "pydifact_mb_per_s",
+        "ratio_vs_pydifact",
+    }
     assert set(report["x12"]) >= {"mb_per_s", "messages_per_s", "peak_rss_mb"}
     for figures in (report["edifact"], report["x12"]):
         assert figures["mb_per_s"] > 0 and figures["messages_per_s"] > 0 and figures["peak_rss_mb"] > 0
@@ -42,12 +48,22 @@ def _render(format_name: str, count: int) -> bytes:
         from mappings.edifact.render import render_orders
 
         return render_orders(
-            orders, sender_id="S", sender_qualifier="ZZ", receiver_id="R", receiver_qualifier="ZZ", control_ref="1"
+            orders,
+            sender_id="S",
+            sender_qualifier="ZZ",
+            receiver_id="R",
+            receiver_qualifier="ZZ",
+            control_ref="1",
         )
     from mappings.x12.render import render_850
 
     return render_850(
-        orders, sender_id="S", sender_qualifier="ZZ", receiver_id="R", receiver_qualifier="ZZ", control_number=1
+        orders,
+        sender_id="S",
+        sender_qualifier="ZZ",
+        receiver_id="R",
+        receiver_qualifier="ZZ",
+        control_number=1,
     )
 
 

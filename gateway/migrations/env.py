@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import gateway.bus.embedded_schema  # noqa: F401  (registers the embedded bus table)
 from gateway.storage.database import make_engine
 from gateway.storage.models import Base
 

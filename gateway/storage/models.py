@@ -134,6 +134,7 @@ class OrderRecord(Base):
     message_ref: Mapped[str | None] = mapped_column(String(35))
     line_count: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(24), index=True)
+    destination_id: Mapped[str | None] = mapped_column(String(64))
     canonical: Mapped[dict] = mapped_column(JSON)  # type: ignore[type-arg]
     warnings: Mapped[list] = mapped_column(JSON, default=list)  # type: ignore[type-arg]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
@@ -189,3 +190,110 @@ class Failure(Base):
     issues: Mapped[list] = mapped_column(JSON, default=list)  # type: ignore[type-arg]
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+# Pipeline ---------------------------------------------------------------------------------------------
+
+
+class Destination(Base):
+    """Where routed orders go. Only the kind `webhook` exists yet: the canonical order posted as signed
+    JSON. The HMAC secret is never stored: `secret_env` names the environment variable holding it."""
+
+    __tablename__ = "destinations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(String(500))
+    secret_env: Mapped[str | None] = mapped_column(String(100))
+    timeout_seconds: Mapped[float] = mapped_column(Numeric(6, 2), default=10)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PartnerRoute(Base):
+    """A partner's default destination (the routing engine of a later issue refines this)."""
+
+    __tablename__ = "partner_routes"
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True)
+    destination_id: Mapped[str] = mapped_column(ForeignKey("destinations.id"))
+
+
+class OutboxMessage(Base):
+    """Messages committed with the state change that causes them; the relay publishes them with
+    confirms and only then marks them published (RELIABILITY rule 2)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Not unique: a replay publishes a parked message again under its original id.
+    message_id: Mapped[str] = mapped_column(String(32), index=True)
+    routing_key: Mapped[str] = mapped_column(String(200))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)  # type: ignore[type-arg]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ProcessedMessage(Base):
+    """(consumer, message id) recorded in the same transaction as the consumer's effect, so a
+    redelivered message is a no-op (RELIABILITY rule 3)."""
+
+    __tablename__ = "processed_messages"
+
+    consumer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ParkedMessage(Base):
+    """A message the pipeline gave up on, with everything needed to understand and replay it."""
+
+    __tablename__ = "parked_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(32), unique=True)
+    stage: Mapped[str] = mapped_column(String(24), index=True)
+    routing_key: Mapped[str] = mapped_column(String(200))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)  # type: ignore[type-arg]
+    reason: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    history: Mapped[list] = mapped_column(JSON, default=list)  # type: ignore[type-arg]
+    document_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    order_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    parked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Dispatch(Base):
+    """One order sent to one destination: PENDING → SENDING → SENT | FAILED | UNKNOWN, with the same
+    idempotency key on every try (RELIABILITY rule 5)."""
+
+    __tablename__ = "dispatches"
+    __table_args__ = (UniqueConstraint("order_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    destination_id: Mapped[str] = mapped_column(ForeignKey("destinations.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Append-only: who did what to which record, when and why."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(48))
+    target: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)  # type: ignore[type-arg]
