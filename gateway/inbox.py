@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
 
 from connectors.base import InboundConnector
-from gateway.ingest import Ingestor, IngestResult
+from gateway.ingest import IngestResult
 
 log = logging.getLogger("ordergate.inbox")
 
 
-async def drain_once(connector: InboundConnector, ingestor: Ingestor) -> list[IngestResult]:
+class Receiver(Protocol):
+    """Takes a document in and gives its verdict (an `Ingestor`, or the queued `GatewayService`)."""
+
+    async def receive(
+        self,
+        raw: bytes,
+        *,
+        channel: str,
+        filename: str | None = None,
+        content_type: str | None = None,
+        partner_id: str | None = None,
+    ) -> IngestResult: ...
+
+
+async def drain_once(connector: InboundConnector, ingestor: Receiver) -> list[IngestResult]:
     results = []
     for item in await connector.poll():
         result = await ingestor.receive(
@@ -28,13 +43,13 @@ async def drain_once(connector: InboundConnector, ingestor: Ingestor) -> list[In
             item.filename,
             item.partner_id or "envelope",
             result.status,
-            "" if result.status == "accepted" else f" ({result.errors[0].describe()})",
+            f" ({result.errors[0].describe()})" if result.errors else "",
         )
         results.append(result)
     return results
 
 
-async def watch(connector: InboundConnector, ingestor: Ingestor, *, interval: float) -> None:
+async def watch(connector: InboundConnector, ingestor: Receiver, *, interval: float) -> None:
     """Poll forever; a failing poll is logged and retried, never fatal to the server."""
     while True:
         try:

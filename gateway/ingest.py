@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.errors import Issue
 from gateway.partners import resolve_sender
+from gateway.pipeline.messages import order_message
+from gateway.pipeline.outbox import enqueue
 from gateway.storage import repository as repo
 from gateway.storage.database import Database
 from gateway.storage.models import Document
@@ -157,6 +159,7 @@ class Ingestor:
             if m.order is not None
         }
         sequence = 0
+        partner_of: dict[str, str | None] = {}
         for interchange, partner_id in zip(translation.interchanges, partners, strict=True):
             await repo.record_interchange(
                 session, interchange_key(interchange.header), document_id=document.id, partner_id=partner_id
@@ -177,6 +180,15 @@ class Ingestor:
                     warnings=warnings_by_order.get(id(message.order), ()),
                 )
                 result.order_ids.append(record.id)
+                partner_of[record.id] = partner_id
+        # Each stored order is announced to the review stage in the same transaction (outbox).
+        enqueue(
+            session,
+            [
+                order_message("review", order_id, partner=partner_of[order_id], channel=document.channel)
+                for order_id in result.order_ids
+            ],
+        )
         document.status = "accepted"
         document.order_count = sequence
         document.processed_at = repo.utcnow()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,12 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from connectors.folder import FolderConnector
 from gateway.core.errors import GatewayError
-from gateway.inbox import watch
-from gateway.ingest import Ingestor
+from gateway.service import GatewayService
 from gateway.settings import Settings, get_settings
-from gateway.storage.database import Database
 from partner_portal.routes import documents, failures, health, home, orders, partners
 
 log = logging.getLogger("ordergate.api")
@@ -27,26 +22,15 @@ def create_app(settings: Settings | None = None, *, watch_inbox: bool = True) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.resolved_database_url)
-        await database.migrate()
+        service = GatewayService.for_serve(settings) if watch_inbox else GatewayService(settings)
+        await service.start()
         app.state.settings = settings
-        app.state.database = database
-        app.state.ingestor = Ingestor(database)
-        settings.inbox_root.mkdir(parents=True, exist_ok=True)
-        watcher = None
-        if watch_inbox:
-            connector = FolderConnector(settings.inbox_root, max_bytes=settings.max_document_bytes)
-            watcher = asyncio.create_task(
-                watch(connector, app.state.ingestor, interval=settings.inbox_poll_seconds), name="inbox"
-            )
+        app.state.database = service.database
+        app.state.service = service
         try:
             yield
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
-            await database.close()
+            await service.stop()
 
     app = FastAPI(
         title="ordergate",

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.ingest import Ingestor
+from gateway.service import GatewayService
 from gateway.settings import Settings
 from gateway.storage.database import Database
 
@@ -21,8 +21,8 @@ def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_ingestor(request: Request) -> Ingestor:
-    return request.app.state.ingestor  # type: ignore[no-any-return]
+def get_service(request: Request) -> GatewayService:
+    return request.app.state.service  # type: ignore[no-any-return]
 
 
 async def get_session(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
@@ -31,6 +31,6 @@ async def get_session(database: Annotated[Database, Depends(get_database)]) -> A
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
+ServiceDep = Annotated[GatewayService, Depends(get_service)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -114,10 +114,10 @@ def open_bus(settings: Settings, database: Database, *, namespace: str = "og") -
     if settings.broker_url:
         from gateway.bus.rabbitmq import RabbitBus
 
-        return RabbitBus(settings.broker_url, namespace=namespace)
+        return RabbitBus(settings.broker_url, namespace=namespace, settings=settings.bus_settings())
     from gateway.bus.embedded import EmbeddedBus
 
-    return EmbeddedBus(database)
+    return EmbeddedBus(database, settings=settings.bus_settings())
 
 
 __all__ = [

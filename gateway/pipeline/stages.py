@@ -51,11 +51,8 @@ def translate_stage(ingestor: Ingestor):  # type: ignore[no-untyped-def]
         if document.status != "received":
             return []
         translation = await asyncio.to_thread(translate, document.raw)
-        result = await ingestor.store(session, document_id, document.claimed_partner, translation)
-        return [
-            order_message("review", order_id, partner=result.partner_id, channel=document.channel)
-            for order_id in result.order_ids
-        ]
+        await ingestor.store(session, document_id, document.claimed_partner, translation)
+        return []  # store() has announced each order to review in this same transaction
 
     return handle
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from gateway.storage import repository as repo
 from gateway.views import document_json
-from partner_portal.deps import IngestorDep, SessionDep, SettingsDep
+from partner_portal.deps import ServiceDep, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
@@ -24,7 +24,8 @@ router = APIRouter(prefix="/api/documents", tags=["documents"])
         }
     },
     responses={
-        201: {"description": "Archived and accepted: its orders are stored"},
+        201: {"description": "Archived and accepted: its orders are stored and on their way"},
+        202: {"description": "Archived; the verdict was not ready in time: poll GET /api/documents/{id}"},
         422: {"description": "Archived but refused: the failure says why"},
         413: {"description": "Larger than ORDERGATE_MAX_DOCUMENT_BYTES; not archived"},
     },
@@ -32,27 +33,30 @@ router = APIRouter(prefix="/api/documents", tags=["documents"])
 async def upload_document(
     request: Request,
     response: Response,
-    ingestor: IngestorDep,
+    service: ServiceDep,
     settings: SettingsDep,
     partner: Annotated[str | None, Query(description="The partner this document comes from")] = None,
     filename: Annotated[str | None, Query(description="Original file name, kept as metadata")] = None,
 ) -> dict[str, Any]:
-    """The body is the document's bytes, as sent by the partner. The response carries the document id
-    and the result: the ids of the orders, or the errors with their segment and position."""
+    """The body is the document's bytes, as sent by the partner. It is archived and announced to the
+    pipeline; the response waits (up to ORDERGATE_VERDICT_WAIT_SECONDS) for the translate stage's verdict:
+    the ids of the orders, or the errors with their segment and position."""
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > settings.max_document_bytes:
             raise HTTPException(413, f"document larger than {settings.max_document_bytes} bytes")
-    result = await ingestor.receive(
+    result = await service.receive(
         bytes(body),
         channel="api",
         filename=filename,
         content_type=request.headers.get("content-type"),
         partner_id=partner,
     )
-    if result.status != "accepted":
+    if result.status == "failed":
         response.status_code = 422
+    elif result.status == "received":
+        response.status_code = 202
     return result.as_dict()
 
 

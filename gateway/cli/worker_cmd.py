@@ -1,0 +1,65 @@
+"""`ordergate worker`: consume pipeline stages until SIGTERM, then drain and exit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated
+
+import typer
+
+from gateway.cli.output import fail
+from gateway.pipeline.runtime import ALL_STAGES
+from gateway.service import GatewayService
+from gateway.settings import get_settings
+
+log = logging.getLogger("ordergate.worker")
+
+
+def worker_command(
+    stage: Annotated[
+        list[str] | None,
+        typer.Option(help=f"Stage to consume (repeatable): {', '.join(ALL_STAGES)}. Default: all."),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Messages in flight per stage (default ORDERGATE_PREFETCH).")
+    ] = None,
+) -> None:
+    """Consume pipeline stages. SIGTERM or Ctrl-C stops taking messages, finishes and acknowledges the
+    ones in flight, and exits; a worker whose broker connection cannot be restored exits with code 75
+    so its supervisor restarts it."""
+    stages = tuple(stage or ALL_STAGES)
+    unknown = sorted(set(stages) - set(ALL_STAGES))
+    if unknown:
+        fail(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(ALL_STAGES)}", code=2)
+    settings = get_settings()
+    if concurrency is not None:
+        settings = settings.model_copy(update={"prefetch": concurrency})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    raise typer.Exit(asyncio.run(_run(GatewayService(settings, stages=stages))))
+
+
+async def _run(service: GatewayService) -> int:
+    stop = asyncio.Event()
+    exit_code = 0
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    def fatal(reason: str) -> None:
+        nonlocal exit_code
+        log.error("bus connection lost for good (%s): exiting for a restart", reason)
+        exit_code = 75
+        stop.set()
+
+    if hasattr(service.bus, "on_fatal"):
+        service.bus.on_fatal = fatal
+    await service.start()
+    log.info("worker consuming %s", ", ".join(service.stages))
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping: draining in-flight messages")
+        await service.stop()
+    return exit_code
