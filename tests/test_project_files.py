@@ -80,3 +80,15 @@ def test_ci_script_requires_services_and_runs_make_test() -> None:
     assert "ORDERGATE_REQUIRE_SERVICES=1" in text
     assert re.search(r"^make test$", text, re.MULTILINE)
     assert (ROOT / ".ci" / "run").stat().st_mode & 0o111
+
+
+def test_compose_workers_scale_and_drain() -> None:
+    worker = _compose()["services"]["worker"]
+    assert worker["command"][:2] == ["ordergate", "worker"]
+    assert "container_name" not in worker and "ports" not in worker, "a fixed name or port prevents --scale"
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert worker["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+    assert worker["environment"]["ORDERGATE_BROKER_URL"].startswith("amqp://")
+    assert worker["restart"] == "unless-stopped"
+    assert worker["stop_grace_period"]
+    assert worker["healthcheck"]["test"]
