@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.cli import bench_cmd, destinations_cmd, partners_cmd, records_cmd
+from gateway.cli import audit_cmd, bench_cmd, destinations_cmd, partners_cmd, records_cmd
 from gateway.cli.ingest_cmd import ingest_command
 from gateway.cli.translate_cmd import translate_command
 from gateway.cli.worker_cmd import worker_command
@@ -30,6 +30,7 @@ app.add_typer(destinations_cmd.app, name="destinations")
 app.add_typer(records_cmd.orders_app, name="orders")
 app.add_typer(records_cmd.documents_app, name="documents")
 app.add_typer(records_cmd.failed_app, name="failed")
+app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(bench_cmd.app, name="bench")
 
 

@@ -112,7 +112,7 @@ def test_failures_are_listed_with_their_reason(home: Path, tmp_path: Path) -> No
 
     document = cli_json("documents", "show", failure["document_id"])
     assert document["status"] == "failed" and document["filename"] == "broken.edi"
-    assert document["failures"][0]["id"] == failure["id"]
+    assert failure["id"] == f"f{document['failures'][0]['id']}"  # `failed` ids: f<n> for failure n
     listed = cli_json("documents", "list", "--status", "failed")["documents"]
     assert [d["id"] for d in listed] == [failure["document_id"]]
     raw = runner.invoke(app, ["documents", "show", failure["document_id"], "--raw"])
