@@ -3,6 +3,11 @@
 `ordergate worker --stage …` runs some stages (RabbitMQ, scaled out); `ordergate serve` without a broker
 runs all of them in-process on the embedded bus. Stopping drains: subscriptions stop taking messages,
 in-flight handlers finish and are settled, then the relay stops.
+
+Every handler is instrumented where it is wired (`handler_for`): outcome counts and latency per stage,
+the logging context (stage, message, attempt, document and order ids) while it runs, and the translate
+stage's document verdicts (`gateway.observability`). `backlog` measures queue depths and the outbox
+backlog for `/metrics`.
 """
 
 from __future__ import annotations
@@ -20,9 +25,13 @@ from gateway.bus.base import (
     STAGES,
     Bus,
     BusMessage,
+    BusSettings,
+    Handler,
     Subscription,
 )
 from gateway.ingest import Ingestor
+from gateway.observability.instrument import instrument, observe_verdicts
+from gateway.observability.metrics import BacklogProbe, Metrics, default_metrics
 from gateway.pipeline import stages
 from gateway.pipeline.consumer import idempotent
 from gateway.pipeline.dispatch import Dispatcher
@@ -38,30 +47,44 @@ ALL_STAGES = (*STAGES, PARKING)
 
 
 class Pipeline:
-    def __init__(self, database: Database, bus: Bus, *, dispatcher: Dispatcher | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        bus: Bus,
+        *,
+        dispatcher: Dispatcher | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.database = database
         self.bus = bus
+        self.metrics = metrics if metrics is not None else default_metrics()
+        self.backlog = BacklogProbe(bus, database)
         self.relay = OutboxRelay(database, bus)
         self.ingestor = Ingestor(database)
         self.dispatcher = dispatcher or Dispatcher(database, relay=self.relay)
         self.dispatcher.relay = self.relay
         self._subscriptions: list[Subscription] = []
 
-    def handler_for(self, stage: str):  # type: ignore[no-untyped-def]
+    def handler_for(self, stage: str) -> Handler:
         wrap = lambda name, fn: idempotent(name, self.database, fn, self.relay)  # noqa: E731
-        return {
+        handler: Handler = {
             "intake": wrap("intake", stages.intake),
-            "translate": wrap("translate", stages.translate_stage(self.ingestor)),
+            "translate": wrap(
+                "translate", observe_verdicts(stages.translate_stage(self.ingestor), self.metrics)
+            ),
             "review": wrap("review", stages.review),
             "route": wrap("route", stages.route_stage),
             "dispatch": self.dispatcher.handle,
             PARKING: self.record_parked,
         }[stage]
+        settings = getattr(self.bus, "settings", None) or BusSettings()
+        return instrument(stage, handler, metrics=self.metrics, settings=settings)
 
     async def start(self, stage_names: Iterable[str] = ALL_STAGES, *, concurrency: int | None = None) -> None:
         self.relay.start()
         for stage in stage_names:
             queue = "parked" if stage == PARKING else stage
+            self.metrics.prepare_stage(stage)
             self._subscriptions.append(
                 await self.bus.subscribe(queue, self.handler_for(stage), prefetch=concurrency)
             )
@@ -105,6 +128,7 @@ class Pipeline:
             row.parked_at = utcnow()
             if previous is None:
                 session.add(row)
+        self.metrics.observe_parked(row.stage)
         log.warning("parked %s from %s: %s", message.message_id, row.stage, row.reason)
 
 
