@@ -185,7 +185,13 @@ class Ingestor:
         enqueue(
             session,
             [
-                order_message("review", order_id, partner=partner_of[order_id], channel=document.channel)
+                order_message(
+                    "review",
+                    order_id,
+                    partner=partner_of[order_id],
+                    channel=document.channel,
+                    document_id=document.id,
+                )
                 for order_id in result.order_ids
             ],
         )

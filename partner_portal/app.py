@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from gateway.core.errors import GatewayError
 from gateway.service import GatewayService
 from gateway.settings import Settings, get_settings
-from partner_portal.routes import audit, documents, failures, health, home, orders, partners
+from partner_portal.routes import audit, documents, failures, health, home, metrics, orders, partners
 
 log = logging.getLogger("ordergate.api")
 
@@ -53,6 +53,6 @@ def create_app(settings: Settings | None = None, *, watch_inbox: bool = True) ->
             content={"error": {"code": "INTERNAL", "message": "internal error; see server log"}},
         )
 
-    for module in (documents, orders, failures, audit, partners, health, home):
+    for module in (documents, orders, failures, audit, partners, health, metrics, home):
         app.include_router(module.router)
     return app

@@ -42,17 +42,21 @@ def serve(
     """Run the API (OpenAPI at /docs) and watch the inbox folders, on the embedded default."""
     import uvicorn
 
+    from gateway.observability import configure_logging
     from gateway.settings import get_settings
     from partner_portal.app import create_app
 
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()  # ORDERGATE_LOG_FORMAT=json for JSON lines; ORDERGATE_LOG_LEVEL
     typer.echo(
         f"ordergate on http://{host or settings.host}:{port or settings.port}  "
         f"database {settings.resolved_database_url}  inbox {settings.inbox_root.resolve()}/<partner>/"
     )
     uvicorn.run(
-        create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info"
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,  # uvicorn's loggers propagate to configure_logging's handler and level
     )
 
 

@@ -16,9 +16,12 @@ def document_message(stage: str, document_id: str, *, partner: str | None, chann
     )
 
 
-def order_message(stage: str, order_id: str, *, partner: str | None, channel: str | None) -> BusMessage:
+def order_message(
+    stage: str, order_id: str, *, partner: str | None, channel: str | None, document_id: str | None = None
+) -> BusMessage:
+    """`document_id` (the order's source document) rides in the headers only, for logs and parking."""
     return BusMessage(
         routing_key=route(stage, partner, channel),
         body=json.dumps({"order_id": order_id}).encode(),
-        headers={"order_id": order_id},
+        headers={"order_id": order_id, **({"document_id": document_id} if document_id else {})},
     )

@@ -63,7 +63,11 @@ async def review(session: AsyncSession, message: BusMessage) -> Sequence[BusMess
     if order.status != "received":
         return []
     _advance(order, "approved", "auto-approved: no review rules configured")
-    return [order_message("route", order.id, partner=order.partner_id, channel=None)]
+    return [
+        order_message(
+            "route", order.id, partner=order.partner_id, channel=None, document_id=order.document_id
+        )
+    ]
 
 
 async def route_stage(session: AsyncSession, message: BusMessage) -> Sequence[BusMessage]:
@@ -79,4 +83,12 @@ async def route_stage(session: AsyncSession, message: BusMessage) -> Sequence[Bu
         )
     order.destination_id = route.destination_id
     _advance(order, "routed", f"routed to {route.destination_id}")
-    return [order_message("dispatch", order.id, partner=order.partner_id, channel=route.destination_id)]
+    return [
+        order_message(
+            "dispatch",
+            order.id,
+            partner=order.partner_id,
+            channel=route.destination_id,
+            document_id=order.document_id,
+        )
+    ]
