@@ -6,6 +6,11 @@ HTTP call so that a crash mid-call is visible. Every try carries the same `Idemp
 twice, whatever we had to resend. Short transient faults (connection errors, 502/503/504, 429) are retried
 in place with tenacity; a longer outage is handed back to the bus (`Retry`) so no delivery is held for
 minutes; a 4xx refusal parks the message (`Park`): sending it again would not help.
+
+Two copies of one message can be handled at once (at-least-once delivery: a relay republishing after a
+crash, a redelivery while the first handler still runs). The first to record SENT wins: a copy whose try
+fails afterwards changes nothing (the row is locked and re-read before a failure is recorded), and a copy
+that succeeds second finds the processed-message record and rolls back its own.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from gateway.bus.base import BusMessage, Park, Retry
+from gateway.pipeline.consumer import FAILPOINT_ARMED, failpoint
 from gateway.pipeline.messages import order_message
 from gateway.pipeline.outbox import OutboxRelay, enqueue
 from gateway.storage import repository as repo
@@ -71,14 +78,18 @@ class Dispatcher:
             status = await self._post(destination, body, key)
         except (TransientHTTP, httpx.TransportError) as error:
             state = "UNKNOWN" if isinstance(error, httpx.TimeoutException) else "PENDING"
-            await self._settle(dispatch_id, state, error=str(error) or type(error).__name__)
+            if not await self._settle(dispatch_id, state, error=str(error) or type(error).__name__):
+                return  # another copy of this message sent it meanwhile
             raise Retry(
                 f"destination {destination.id} unavailable: {type(error).__name__}: {error}"
             ) from error
         if 200 <= status < 300:
+            if FAILPOINT_ARMED:
+                failpoint("after_post_before_commit", CONSUMER)
             await self._done(message, dispatch_id, order_id, status, destination.id)
             return
-        await self._settle(dispatch_id, "FAILED", error=f"HTTP {status}", status=status)
+        if not await self._settle(dispatch_id, "FAILED", error=f"HTTP {status}", status=status):
+            return  # another copy of this message sent it meanwhile
         raise Park(f"destination {destination.id} refused order {order_id} with HTTP {status}")
 
     async def _prepare(
@@ -155,15 +166,36 @@ class Dispatcher:
                 return response.status_code
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _settle(self, dispatch_id: int, state: str, *, error: str, status: int | None = None) -> None:
+    async def _settle(self, dispatch_id: int, state: str, *, error: str, status: int | None = None) -> bool:
+        """Record a try that did not succeed. False, changing nothing, if the dispatch is SENT by now: a
+        concurrent copy of the message succeeded, and its outcome stands."""
         async with self.database.transaction() as session:
-            dispatch = await session.get(Dispatch, dispatch_id)
+            dispatch = await session.get(Dispatch, dispatch_id, with_for_update=True)
             assert dispatch is not None
+            if dispatch.state == "SENT":
+                return False
             dispatch.state = state
             dispatch.last_error = error[:1000]
             dispatch.response_status = status
+        return True
 
     async def _done(
+        self, message: BusMessage, dispatch_id: int, order_id: str, status: int, destination: str
+    ) -> None:
+        try:
+            await self._record_sent(message, dispatch_id, order_id, status, destination)
+        except IntegrityError:
+            # A concurrent copy of this message recorded it first: its effect stands, ours is void.
+            async with self.database.session() as session:
+                if await session.get(ProcessedMessage, (CONSUMER, message.message_id)) is None:
+                    raise
+            return
+        if FAILPOINT_ARMED:
+            failpoint("after_commit_before_ack", CONSUMER)
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def _record_sent(
         self, message: BusMessage, dispatch_id: int, order_id: str, status: int, destination: str
     ) -> None:
         async with self.database.transaction() as session:
@@ -185,5 +217,3 @@ class Dispatcher:
             enqueue(
                 session, [order_message("events", order_id, partner=order.partner_id, channel="dispatched")]
             )
-        if self.relay is not None:
-            self.relay.wake()
