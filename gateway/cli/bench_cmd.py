@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -45,6 +46,10 @@ def bench_pipeline(
     baseline_messages: Annotated[
         int, typer.Option(help="Messages per run of the raw aio-pika baseline (median of 3 runs).")
     ] = 10_000,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Messages in flight per stage in each worker (default: the worker's).")
+    ] = None,
+    logs: Annotated[Path | None, typer.Option(help="Keep the worker processes' logs in this folder.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """End-to-end orders/s (a backlog) and latency (a steady load) through the worker processes to a
@@ -62,6 +67,8 @@ def bench_pipeline(
             worker_counts=tuple(workers or (1, 2)),
             baseline_messages=baseline_messages,
             progress=lambda line: typer.echo(line, err=True),
+            logs=logs,
+            concurrency=concurrency,
         )
     except ValueError as error:
         fail(str(error), code=2)
