@@ -26,8 +26,8 @@ class Identifier(_Model):
 
     `scheme` is normalised where the standard says which scheme it is: "GLN" (EDIFACT agency 9,
     X12 qualifier UL), "DUNS" (agency 16, qualifier 1), "DUNS+4" (qualifier 9), "GTIN", "UPC",
-    "ISBN", "BUYER" (buyer's item or party code), "SELLER" (supplier's code), "PARTNER" (mutually
-    defined, X12 ZZ / EDIFACT agency 91/92). Otherwise it is the raw qualifier as sent, prefixed with
+    "ISBN", "BUYER" (assigned by the buyer: EDIFACT agency 92, X12 92), "SELLER" (assigned by the
+    supplier: agency 91, X12 91), "PARTNER" (mutually defined: X12 ZZ, EDIFACT ZZZ or no agency). Otherwise it is the raw qualifier as sent, prefixed with
     the standard ("X12:CB", "EDIFACT:SA") so it stays unambiguous.
     """
 
