@@ -152,14 +152,8 @@ class Ingestor:
         if issues:
             return await self._fail(session, document, result, issues)
 
-        warnings_by_order = {
-            id(m.order): m.warnings
-            for i in translation.interchanges
-            for m in i.messages
-            if m.order is not None
-        }
         sequence = 0
-        partner_of: dict[str, str | None] = {}
+        announcements = []
         for interchange, partner_id in zip(translation.interchanges, partners, strict=True):
             await repo.record_interchange(
                 session, interchange_key(interchange.header), document_id=document.id, partner_id=partner_id
@@ -177,24 +171,20 @@ class Ingestor:
                     document_id=document.id,
                     sequence=sequence,
                     partner_id=partner_id,
-                    warnings=warnings_by_order.get(id(message.order), ()),
+                    warnings=message.warnings,
                 )
                 result.order_ids.append(record.id)
-                partner_of[record.id] = partner_id
-        # Each stored order is announced to the review stage in the same transaction (outbox).
-        enqueue(
-            session,
-            [
-                order_message(
-                    "review",
-                    order_id,
-                    partner=partner_of[order_id],
-                    channel=document.channel,
-                    document_id=document.id,
+                announcements.append(
+                    order_message(
+                        "review",
+                        record.id,
+                        partner=partner_id,
+                        channel=document.channel,
+                        document_id=document.id,
+                    )
                 )
-                for order_id in result.order_ids
-            ],
-        )
+        # Each stored order is announced to the review stage in the same transaction (outbox).
+        enqueue(session, announcements)
         document.status = "accepted"
         document.order_count = sequence
         document.processed_at = repo.utcnow()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -86,6 +86,3 @@ def issues_json(issues: Sequence[Issue]) -> list[dict[str, Any]]:
         }
         for i in issues
     ]
-
-
-Renderer = Callable[[Any], None]
