@@ -68,6 +68,40 @@ class Party(_Model):
         return next((i.value for i in self.identifiers if i.scheme == scheme), None)
 
 
+class Tax(_Model):
+    """A tax as the sender stated it. Amounts are kept as sent, never recomputed: a sender's totals
+    that do not add up are the sender's to explain, and a check may flag them."""
+
+    type: str | None = Field(default=None, description="VAT, GST, sales tax … as the sender named it")
+    rate: Decimal | None = Field(default=None, description="Percent: 25 for 25 %")
+    amount: Decimal | None = None
+    taxable_amount: Decimal | None = None
+
+
+class AllowanceCharge(_Model):
+    """A charge (shipping, handling, a fee) or an allowance (a discount) on the order or on a line."""
+
+    kind: Literal["charge", "allowance"]
+    reason: str | None = Field(
+        default=None, description='"shipping", "discount", or the sender\'s own words for it'
+    )
+    code: str | None = Field(
+        default=None, description="The sender's code (a discount code, a carrier service, UNCL 5189/7161)"
+    )
+    amount: Decimal
+    taxes: list[Tax] = Field(default_factory=list)
+
+
+class OrderTotals(_Model):
+    """The order's totals as the sender stated them (UBL LegalMonetaryTotal, marketplace totals, X12 AMT)."""
+
+    line_total: Decimal | None = None
+    allowance_total: Decimal | None = None
+    charge_total: Decimal | None = None
+    tax_total: Decimal | None = None
+    total: Decimal | None = Field(default=None, description="What the buyer pays")
+
+
 class OrderLine(_Model):
     line_number: str = Field(
         description="As sent; the line's position (1, 2, …) when the sender left it empty"
@@ -86,6 +120,9 @@ class OrderLine(_Model):
         default=None, description="Quantity the unit price refers to, when not 1 (EDIFACT PRI 5284)"
     )
     requested_delivery_date: date | None = None
+    line_amount: Decimal | None = Field(default=None, description="The line's net amount as sent")
+    taxes: list[Tax] = Field(default_factory=list)
+    allowances_charges: list[AllowanceCharge] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
 
@@ -93,9 +130,9 @@ class OrderSource(_Model):
     """Where the order came from, down to the control references needed to acknowledge it."""
 
     channel: str | None = Field(default=None, description="folder, api, sftp, as2, email, … (set on ingest)")
-    format: str = Field(description="edifact, x12, …")
+    format: str = Field(description="edifact, x12, ubl, cxml, csv, shopify, woocommerce, amazon …")
     standard_version: str | None = Field(default=None, description="D96A, D01B:EAN010, 004010, 005010 …")
-    message_type: str = Field(description="ORDERS, 850 …")
+    message_type: str = Field(description="ORDERS, 850, Order, OrderRequest, orders/create …")
     sender_id: str | None = None
     sender_qualifier: str | None = None
     receiver_id: str | None = None
@@ -126,6 +163,11 @@ class Order(_Model):
     bill_to: Party | None = None
     lines: list[OrderLine] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
+    allowances_charges: list[AllowanceCharge] = Field(
+        default_factory=list, description="Order-level shipping, fees and discounts"
+    )
+    taxes: list[Tax] = Field(default_factory=list, description="Order-level taxes as stated")
+    totals: OrderTotals | None = None
     notes: list[str] = Field(default_factory=list)
     source: OrderSource
 
@@ -133,12 +175,15 @@ class Order(_Model):
 __all__ = [
     "SCHEMA_VERSION",
     "Address",
+    "AllowanceCharge",
     "Contact",
     "Identifier",
     "Order",
     "OrderLine",
     "OrderPurpose",
     "OrderSource",
+    "OrderTotals",
     "Party",
     "Reference",
+    "Tax",
 ]
