@@ -12,8 +12,10 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +25,7 @@ from gateway.pipeline.messages import order_message
 from gateway.pipeline.outbox import enqueue
 from gateway.storage import repository as repo
 from gateway.storage.database import Database
-from gateway.storage.models import Document
+from gateway.storage.models import Document, Failure, Interchange
 from mappings.base import InterchangeHeader
 from mappings.translate import Translation, translate
 
@@ -40,6 +42,7 @@ class IngestResult:
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
     failure_id: int | None = None
+    failure: Failure | None = field(default=None, repr=False)  # until its id is known (flush)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -130,97 +133,104 @@ class Ingestor:
         """Store the verdict on a translated document in the caller's transaction."""
         document = await repo.get_document(session, document_id)
         assert document is not None
-        document.format = translation.format
-        document.message_types = ",".join(translation.message_types)[:100] or None
-        if translation.interchanges:
-            document.interchange_ref = translation.interchanges[0].header.control_ref[:35]
-        result = IngestResult(document_id=document_id, status="failed", format=translation.format)
-        result.warnings = translation.warnings
+        [result] = await self.store_many(session, [(document, claimed_partner, translation)])
+        return result
 
-        issues = list(translation.errors)
-        partners: list[str | None] = []
-        for interchange in translation.interchanges:
-            partner_id, partner_issues = await resolve_sender(session, interchange.header, claimed_partner)
-            partners.append(partner_id)
-            issues.extend(partner_issues)
-        verified = [p for p in partners if p]
-        result.partner_id = verified[0] if verified else None
-        document.partner_id = result.partner_id
-        if not issues:
-            issues.extend(await self._duplicates(session, document, translation))
+    async def store_many(
+        self, session: AsyncSession, items: Sequence[tuple[Document, str | None, Translation]]
+    ) -> list[IngestResult]:
+        """Store the verdicts on translated documents in the caller's transaction, in a few set-based
+        statements for the whole batch. Each document is judged as if alone, in order: a document that
+        repeats one accepted earlier in the same batch is a duplicate of it."""
+        resolve = _SenderCache(session)
+        results: list[IngestResult] = []
+        verdicts: list[tuple[Document, Translation, list[str | None], list[Issue]]] = []
+        for document, claimed_partner, translation in items:
+            document.format = translation.format
+            document.message_types = ",".join(translation.message_types)[:100] or None
+            if translation.interchanges:
+                document.interchange_ref = translation.interchanges[0].header.control_ref[:35]
+            issues = list(translation.errors)
+            partners: list[str | None] = []
+            for interchange in translation.interchanges:
+                partner_id, partner_issues = await resolve(interchange.header, claimed_partner)
+                partners.append(partner_id)
+                issues.extend(partner_issues)
+            verified = [p for p in partners if p]
+            document.partner_id = verified[0] if verified else None
+            verdicts.append((document, translation, partners, issues))
 
-        if issues:
-            return await self._fail(session, document, result, issues)
-
-        sequence = 0
-        announcements = []
-        for interchange, partner_id in zip(translation.interchanges, partners, strict=True):
-            await repo.record_interchange(
-                session, interchange_key(interchange.header), document_id=document.id, partner_id=partner_id
+        duplicates = await _Duplicates.load(session, [(d, t) for d, t, _, issues in verdicts if not issues])
+        new_orders: list[repo.NewOrder] = []
+        accepted: list[tuple[IngestResult, Document, int]] = []
+        interchanges: list[dict[str, Any]] = []
+        for document, translation, partners, issues in verdicts:
+            result = IngestResult(
+                document_id=document.id,
+                status="failed",
+                format=translation.format,
+                partner_id=document.partner_id,
             )
-            for message in interchange.messages:
-                if message.order is None:
-                    continue
-                sequence += 1
-                order = message.order.model_copy(deep=True)
-                order.source.channel = document.channel
-                order.source.raw_document_id = document.id
-                record = await repo.record_order(
-                    session,
-                    order,
-                    document_id=document.id,
-                    sequence=sequence,
-                    partner_id=partner_id,
-                    warnings=message.warnings,
+            result.warnings = translation.warnings
+            results.append(result)
+            if not issues:
+                issues = duplicates.check(document, translation)
+            if issues:
+                await self._fail(session, document, result, issues, flush=False)
+                continue
+            duplicates.accept(document, translation)
+            first = len(new_orders)
+            for interchange, partner_id in zip(translation.interchanges, partners, strict=True):
+                interchanges.append(
+                    {
+                        **interchange_key(interchange.header)._asdict(),
+                        "document_id": document.id,
+                        "partner_id": partner_id,
+                        "received_at": repo.utcnow(),
+                    }
                 )
-                result.order_ids.append(record.id)
+                for message in interchange.messages:
+                    if message.order is None:
+                        continue
+                    order = message.order.model_copy(deep=True)
+                    order.source.channel = document.channel
+                    order.source.raw_document_id = document.id
+                    new_orders.append(
+                        repo.NewOrder(
+                            order, document.id, len(new_orders) - first + 1, partner_id, message.warnings
+                        )
+                    )
+            accepted.append((result, document, len(new_orders) - first))
+
+        if interchanges:
+            await session.execute(insert(Interchange), interchanges)
+        order_ids = iter(await repo.insert_orders(session, new_orders))
+        announcements = []
+        now = repo.utcnow()
+        for result, document, count in accepted:
+            for _ in range(count):
+                order_id = next(order_ids)
+                result.order_ids.append(order_id)
                 announcements.append(
                     order_message(
                         "review",
-                        record.id,
-                        partner=partner_id,
+                        order_id,
+                        partner=result.partner_id,
                         channel=document.channel,
                         document_id=document.id,
                     )
                 )
+            document.status = "accepted"
+            document.order_count = count
+            document.processed_at = now
+            result.status = "accepted"
         # Each stored order is announced to the review stage in the same transaction (outbox).
-        enqueue(session, announcements)
-        document.status = "accepted"
-        document.order_count = sequence
-        document.processed_at = repo.utcnow()
-        result.status = "accepted"
+        await enqueue(session, announcements)
         await session.flush()
-        return result
-
-    async def _duplicates(
-        self, session: AsyncSession, document: Document, translation: Translation
-    ) -> list[Issue]:
-        earlier = await repo.find_accepted_with_hash(session, document.sha256, exclude=document.id)
-        if earlier is not None:
-            return [
-                Issue(
-                    code="DUPLICATE_DOCUMENT",
-                    message=f"the same bytes (sha256 {document.sha256[:12]}…) were already accepted as document "
-                    f"{earlier.id} on {earlier.received_at:%Y-%m-%d %H:%M:%S}",
-                )
-            ]
-        found: list[Issue] = []
-        for interchange in translation.interchanges:
-            header = interchange.header
-            seen = await repo.find_interchange(session, interchange_key(header))
-            if seen is not None:
-                found.append(
-                    Issue(
-                        code="DUPLICATE_INTERCHANGE",
-                        message=f"interchange control reference {header.control_ref} from sender "
-                        f"{header.sender_id} to {header.receiver_id} was already received in document "
-                        f"{seen.document_id} on {seen.received_at:%Y-%m-%d %H:%M:%S}",
-                        segment="UNB" if header.format == "edifact" else "ISA",
-                        position=1,
-                        element="0020" if header.format == "edifact" else "ISA13",
-                    )
-                )
-        return found
+        for result in results:
+            if result.failure is not None:
+                result.failure_id = result.failure.id
+        return results
 
     async def _internal_failure(self, document_id: str, error: Exception) -> IngestResult:
         issue = Issue(
@@ -235,13 +245,96 @@ class Ingestor:
             return await self._fail(session, document, result, [issue])
 
     async def _fail(
-        self, session: AsyncSession, document: Document, result: IngestResult, issues: Sequence[Issue]
+        self,
+        session: AsyncSession,
+        document: Document,
+        result: IngestResult,
+        issues: Sequence[Issue],
+        *,
+        flush: bool = True,
     ) -> IngestResult:
         failure = await repo.record_failure(
-            session, document_id=document.id, stage="translate", issues=issues
+            session, document_id=document.id, stage="translate", issues=issues, flush=flush
         )
         document.status = "failed"
         document.processed_at = repo.utcnow()
         result.errors = list(issues)
+        result.failure = failure
         result.failure_id = failure.id
         return result
+
+
+class _SenderCache:
+    """`resolve_sender` once per (envelope sender, claimed partner) in a batch: a batch often holds
+    many interchanges of one partner."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._known: dict[tuple[Any, ...], tuple[str | None, list[Issue]]] = {}
+
+    async def __call__(
+        self, header: InterchangeHeader, claimed: str | None
+    ) -> tuple[str | None, list[Issue]]:
+        key = (header.format, header.sender_qualifier, header.sender_id, claimed)
+        if key not in self._known:
+            self._known[key] = await resolve_sender(self.session, header, claimed)
+        partner, issues = self._known[key]
+        return partner, list(issues)
+
+
+class _Duplicates:
+    """Documents and interchanges received before: looked up for a whole batch in two queries, then
+    extended with what the batch accepts as it goes."""
+
+    def __init__(
+        self, hashes: dict[str, tuple[str, datetime]], keys: dict[repo.InterchangeKey, tuple[str, datetime]]
+    ) -> None:
+        self.hashes = hashes
+        self.keys = keys
+
+    @classmethod
+    async def load(cls, session: AsyncSession, items: Sequence[tuple[Document, Translation]]) -> _Duplicates:
+        if not items:
+            return cls({}, {})
+        hashes = await repo.accepted_by_hash(
+            session, {d.sha256 for d, _ in items}, exclude={d.id for d, _ in items}
+        )
+        keys = await repo.find_interchanges(
+            session, {interchange_key(i.header) for _, t in items for i in t.interchanges}
+        )
+        return cls(hashes, keys)
+
+    def check(self, document: Document, translation: Translation) -> list[Issue]:
+        earlier = self.hashes.get(document.sha256)
+        if earlier is not None:
+            earlier_id, earlier_at = earlier
+            return [
+                Issue(
+                    code="DUPLICATE_DOCUMENT",
+                    message=f"the same bytes (sha256 {document.sha256[:12]}…) were already accepted as document "
+                    f"{earlier_id} on {earlier_at:%Y-%m-%d %H:%M:%S}",
+                )
+            ]
+        found: list[Issue] = []
+        for interchange in translation.interchanges:
+            header = interchange.header
+            seen = self.keys.get(interchange_key(header))
+            if seen is not None:
+                found.append(
+                    Issue(
+                        code="DUPLICATE_INTERCHANGE",
+                        message=f"interchange control reference {header.control_ref} from sender "
+                        f"{header.sender_id} to {header.receiver_id} was already received in document "
+                        f"{seen[0]} on {seen[1]:%Y-%m-%d %H:%M:%S}",
+                        segment="UNB" if header.format == "edifact" else "ISA",
+                        position=1,
+                        element="0020" if header.format == "edifact" else "ISA13",
+                    )
+                )
+        return found
+
+    def accept(self, document: Document, translation: Translation) -> None:
+        now = repo.utcnow()
+        self.hashes.setdefault(document.sha256, (document.id, document.received_at or now))
+        for interchange in translation.interchanges:
+            self.keys.setdefault(interchange_key(interchange.header), (document.id, now))

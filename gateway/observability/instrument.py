@@ -8,9 +8,8 @@ returning = ok; raising = parked when the contract parks at once (`Park`, a non-
 is always a retry (the bus never parks it again). A cancelled handler (forced shutdown) is not counted:
 its message is delivered again.
 
-`observe_verdicts(handler, metrics)` wraps the translate stage's transactional handler: when the message
-moved its document from `received` to `accepted` or `failed`, the verdict is counted once the
-consumer's transaction commits, so a rolled-back or redelivered message is never counted twice.
+`verdict_observer(metrics)` is given to the translate stage: the verdicts a batch reached are counted
+once the consumer's transaction commits, so a rolled-back or redelivered message is never counted twice.
 """
 
 from __future__ import annotations
@@ -18,21 +17,19 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.bus.base import BusMessage, BusSettings, Handler, Park, Retry, should_park_now
 from gateway.core.errors import GatewayError
 from gateway.observability.logs import log_context
 from gateway.observability.metrics import Metrics
-from gateway.storage.models import Document, Failure
+from gateway.storage.models import Document
 
 log = logging.getLogger("ordergate.pipeline")
-
-StageHandler = Callable[[AsyncSession, BusMessage], Awaitable[Sequence[BusMessage]]]
 
 PARKING_STAGES = frozenset({"parking", "parked"})
 """Stage names whose failures the bus always retries (the parked queue is never parked again)."""
@@ -118,42 +115,29 @@ def _log_failure(
     )
 
 
-def observe_verdicts(handler: StageHandler, metrics: Metrics) -> StageHandler:
-    """The translate stage's handler, counting each document verdict it reaches once it is committed."""
+def verdict_observer(metrics: Metrics) -> Callable[[AsyncSession, Sequence[tuple[Document, Any]]], None]:
+    """For the translate stage: count the verdicts it reached, once its transaction commits, so a
+    rolled-back or redelivered batch is never counted twice."""
 
-    async def handle(session: AsyncSession, message: BusMessage) -> Sequence[BusMessage]:
-        document_id = message_ids(message).get("document_id")
-        if document_id is None:
-            return await handler(session, message)
-        before = await session.scalar(select(Document.status).where(Document.id == document_id))
-        caused = await handler(session, message)
-        if before != "received":
-            return caused  # nothing to decide (already done): no verdict from this message
-        document = await session.get(Document, document_id)  # the handler's copy, from the identity map
-        if document is None or document.status not in ("accepted", "failed"):
-            return caused
-        verdict, channel = document.status, document.channel
-        code = None
-        if verdict == "failed":
-            code = await session.scalar(
-                select(Failure.code)
-                .where(Failure.document_id == document_id)
-                .order_by(Failure.id.desc())
-                .limit(1)
-            )
-        orders = document.order_count
+    def observe(session: AsyncSession, decided: Sequence[tuple[Document, Any]]) -> None:
+        seen = [
+            (document.channel, result.status, result.errors, len(result.order_ids))
+            for document, result in decided
+        ]
 
         def committed(_: Any) -> None:
-            metrics.observe_document(channel, verdict, code)
-            if verdict == "accepted":
-                log.info("document accepted with %d order(s)", orders, extra={"verdict": verdict})
-            else:
-                log.info("document failed: %s", code, extra={"verdict": verdict, "code": code})
+            for channel, status, errors, orders in seen:
+                verdict = "accepted" if status == "accepted" else "failed"
+                code = errors[0].code if verdict == "failed" and errors else None
+                metrics.observe_document(channel, verdict, code)
+                if verdict == "accepted":
+                    log.info("document accepted with %d order(s)", orders, extra={"verdict": verdict})
+                else:
+                    log.info("document failed: %s", code, extra={"verdict": verdict, "code": code})
 
         event.listen(session.sync_session, "after_commit", committed, once=True)
-        return caused
 
-    return handle
+    return observe
 
 
-__all__ = ["PARKING_STAGES", "failure_outcome", "instrument", "message_ids", "observe_verdicts"]
+__all__ = ["PARKING_STAGES", "failure_outcome", "instrument", "message_ids", "verdict_observer"]

@@ -11,6 +11,10 @@ Two copies of one message can be handled at once (at-least-once delivery: a rela
 crash, a redelivery while the first handler still runs). The first to record SENT wins: a copy whose try
 fails afterwards changes nothing (the row is locked and re-read before a failure is recorded), and a copy
 that succeeds second finds the processed-message record and rolls back its own.
+
+Messages in flight together are prepared in one transaction and recorded SENT in one transaction
+(`batching.Batcher`), each posted on its own in between; a batch whose recording fails as a whole (a copy
+recorded concurrently) is recorded again one message per transaction.
 """
 
 from __future__ import annotations
@@ -20,20 +24,24 @@ import hmac
 import json
 import os
 import time
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from gateway.bus.base import BusMessage, Park, Retry
-from gateway.pipeline.consumer import FAILPOINT_ARMED, failpoint
+from gateway.pipeline.batching import Batcher
+from gateway.pipeline.consumer import FAILPOINT_ARMED, body_field, failpoint, record_processed
 from gateway.pipeline.messages import order_message
 from gateway.pipeline.outbox import OutboxRelay, enqueue
+from gateway.pipeline.stages import add_events
 from gateway.storage import repository as repo
 from gateway.storage.database import Database
-from gateway.storage.models import Destination, Dispatch, OrderEvent, ProcessedMessage
+from gateway.storage.models import Destination, Dispatch, OrderRecord, ProcessedMessage
 
 CONSUMER = "dispatch"
 TRANSIENT_STATUSES = {429, 502, 503, 504}
@@ -54,6 +62,25 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, TransientHTTP | httpx.TransportError)
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A dispatch marked SENDING, with everything its HTTP call needs."""
+
+    dispatch_id: int
+    order_id: str
+    partner_id: str | None
+    destination: Destination
+    body: bytes
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message: BusMessage
+    prepared: Prepared
+    status: int
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -62,23 +89,25 @@ class Dispatcher:
         client: httpx.AsyncClient | None = None,
         relay: OutboxRelay | None = None,
         attempts_in_place: int = 3,
+        max_batch: int = 100,
     ) -> None:
         self.database = database
         self.client = client or httpx.AsyncClient()
         self.relay = relay
         self.attempts_in_place = attempts_in_place
+        self._preparing: Batcher[BusMessage, Prepared | None] = Batcher(self._prepare, max_size=max_batch)
+        self._recording: Batcher[Sent, None] = Batcher(self._record, max_size=max_batch)
 
     async def handle(self, message: BusMessage) -> None:
-        order_id = message.json()["order_id"]
-        prepared = await self._prepare(message, order_id)
+        prepared = await self._preparing.submit(message)
         if prepared is None:
             return
-        dispatch_id, destination, body, key = prepared
+        destination = prepared.destination
         try:
-            status = await self._post(destination, body, key)
+            status = await self._post(destination, prepared.body, prepared.key)
         except (TransientHTTP, httpx.TransportError) as error:
             state = "UNKNOWN" if isinstance(error, httpx.TimeoutException) else "PENDING"
-            if not await self._settle(dispatch_id, state, error=str(error) or type(error).__name__):
+            if not await self._settle(prepared.dispatch_id, state, error=str(error) or type(error).__name__):
                 return  # another copy of this message sent it meanwhile
             raise Retry(
                 f"destination {destination.id} unavailable: {type(error).__name__}: {error}"
@@ -86,60 +115,141 @@ class Dispatcher:
         if 200 <= status < 300:
             if FAILPOINT_ARMED:
                 failpoint("after_post_before_commit", CONSUMER)
-            await self._done(message, dispatch_id, order_id, status, destination.id)
+            await self._recording.submit(Sent(message, prepared, status))
+            if FAILPOINT_ARMED:
+                failpoint("after_commit_before_ack", CONSUMER)
+            if self.relay is not None:
+                self.relay.wake()
             return
-        if not await self._settle(dispatch_id, "FAILED", error=f"HTTP {status}", status=status):
+        if not await self._settle(prepared.dispatch_id, "FAILED", error=f"HTTP {status}", status=status):
             return  # another copy of this message sent it meanwhile
-        raise Park(f"destination {destination.id} refused order {order_id} with HTTP {status}")
+        raise Park(f"destination {destination.id} refused order {prepared.order_id} with HTTP {status}")
 
-    async def _prepare(
-        self, message: BusMessage, order_id: str
-    ) -> tuple[int, Destination, bytes, str] | None:
+    async def _prepare(self, messages: list[BusMessage]) -> list[Prepared | BaseException | None]:
+        """Mark the batch's dispatches SENDING (creating them on first try), in one transaction."""
+        outcomes: dict[str, Prepared | BaseException | None] = {}
+        wanted: dict[str, str] = {}
+        for message in messages:
+            try:
+                wanted[message.message_id] = body_field(message, "order_id")
+            except Park as error:
+                outcomes[message.message_id] = error
         async with self.database.transaction() as session:
-            if await session.get(ProcessedMessage, (CONSUMER, message.message_id)) is not None:
-                return None
-            order = await repo.get_order(session, order_id)
-            if order is None:
-                raise Park(f"order {order_id} does not exist")
-            if order.destination_id is None:
-                raise Park(f"order {order_id} has no destination; route it first")
-            destination = await session.get(Destination, order.destination_id)
-            if destination is None:
-                raise Park(f"destination {order.destination_id} does not exist")
-            dispatch = (
+            done = set(
                 await session.scalars(
-                    select(Dispatch).where(Dispatch.order_id == order_id, Dispatch.version == 1)
+                    select(ProcessedMessage.message_id).where(
+                        ProcessedMessage.consumer == CONSUMER,
+                        ProcessedMessage.message_id.in_(set(wanted)),
+                    )
                 )
-            ).first()
-            if dispatch is None:
-                dispatch = Dispatch(
-                    order_id=order_id,
-                    version=1,
-                    destination_id=destination.id,
-                    idempotency_key=f"{order_id}:1",
-                    state="PENDING",
-                    attempts=0,
-                    created_at=repo.utcnow(),
+            )
+            order_ids = {order_id for message_id, order_id in wanted.items() if message_id not in done}
+            orders = {
+                row.id: row
+                for row in await session.execute(
+                    select(
+                        OrderRecord.id,
+                        OrderRecord.partner_id,
+                        OrderRecord.destination_id,
+                        OrderRecord.canonical,
+                    ).where(OrderRecord.id.in_(order_ids))
                 )
-                session.add(dispatch)
-            if dispatch.state == "SENT":
-                return None
-            if dispatch.state in ("SENDING", "UNKNOWN"):
-                # A previous try died mid-call or timed out: the receiver may have it. Resending the same
-                # body under the same key is the reconciliation a webhook receiver supports.
-                dispatch.last_error = f"resent after an unsettled try ({dispatch.state})"
-            dispatch.attempts += 1
-            dispatch.state = "SENDING"
-            await session.flush()
-            payload: dict[str, Any] = {
-                "order_id": order_id,
-                "dispatch_version": dispatch.version,
-                "partner": order.partner_id,
-                "order": order.canonical,
             }
-            body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-            session.expunge(destination)
-            return dispatch.id, destination, body, dispatch.idempotency_key
+            destinations = {
+                d.id: d
+                for d in await session.scalars(
+                    select(Destination).where(
+                        Destination.id.in_({o.destination_id for o in orders.values() if o.destination_id})
+                    )
+                )
+            }
+            dispatches = {
+                row.order_id: row
+                for row in await session.execute(
+                    select(Dispatch.id, Dispatch.order_id, Dispatch.state, Dispatch.idempotency_key)
+                    .where(Dispatch.order_id.in_(set(orders)), Dispatch.version == 1)
+                    .with_for_update()
+                )
+            }
+            claimed: dict[str, str] = {}  # order id → the message that sends it in this batch
+            for message_id, order_id in wanted.items():
+                order = orders.get(order_id)
+                if message_id in done or order_id in claimed:
+                    outcomes[message_id] = None
+                elif order is None:
+                    outcomes[message_id] = Park(f"order {order_id} does not exist")
+                elif order.destination_id is None:
+                    outcomes[message_id] = Park(f"order {order_id} has no destination; route it first")
+                elif order.destination_id not in destinations:
+                    outcomes[message_id] = Park(f"destination {order.destination_id} does not exist")
+                elif order_id in dispatches and dispatches[order_id].state == "SENT":
+                    outcomes[message_id] = None
+                else:
+                    claimed[order_id] = message_id
+            ids = await self._mark_sending(session, claimed, orders, dispatches)
+            for order_id, message_id in claimed.items():
+                order = orders[order_id]
+                payload: dict[str, Any] = {
+                    "order_id": order_id,
+                    "dispatch_version": 1,
+                    "partner": order.partner_id,
+                    "order": order.canonical,
+                }
+                outcomes[message_id] = Prepared(
+                    dispatch_id=ids[order_id],
+                    order_id=order_id,
+                    partner_id=order.partner_id,
+                    destination=destinations[order.destination_id],
+                    body=json.dumps(payload, sort_keys=True, separators=(",", ":")).encode(),
+                    key=f"{order_id}:1",
+                )
+            session.expunge_all()
+        return [outcomes[m.message_id] for m in messages]
+
+    @staticmethod
+    async def _mark_sending(
+        session: Any, claimed: dict[str, str], orders: dict[str, Any], dispatches: dict[str, Any]
+    ) -> dict[str, int]:
+        """SENDING for every claimed order: a new dispatch row, or one more try of an existing row (a
+        previous try that died mid-call or timed out may have reached the receiver: resending the same
+        body under the same key is the reconciliation a webhook receiver supports)."""
+        ids = {order_id: dispatches[order_id].id for order_id in claimed if order_id in dispatches}
+        table = cast(Table, Dispatch.__table__)
+        if ids:
+            await session.execute(
+                update(table)
+                .where(table.c.id == bindparam("dispatch_id"))
+                .values(state="SENDING", attempts=table.c.attempts + 1, last_error=bindparam("note")),
+                [
+                    {
+                        "dispatch_id": ids[order_id],
+                        "note": f"resent after an unsettled try ({dispatches[order_id].state})"
+                        if dispatches[order_id].state in ("SENDING", "UNKNOWN")
+                        else None,
+                    }
+                    for order_id in ids
+                ],
+            )
+        new = [order_id for order_id in claimed if order_id not in dispatches]
+        if new:
+            now = repo.utcnow()
+            created = await session.execute(
+                insert(Dispatch).returning(Dispatch.id, Dispatch.order_id, sort_by_parameter_order=True),
+                [
+                    {
+                        "order_id": order_id,
+                        "version": 1,
+                        "destination_id": orders[order_id].destination_id,
+                        "idempotency_key": f"{order_id}:1",
+                        "state": "SENDING",
+                        "attempts": 1,
+                        "created_at": now,
+                    }
+                    for order_id in new
+                ],
+            )
+            ids.update({row.order_id: row.id for row in created})
+        return ids
 
     async def _post(self, destination: Destination, body: bytes, key: str) -> int:
         timestamp = str(int(time.time()))
@@ -179,41 +289,60 @@ class Dispatcher:
             dispatch.response_status = status
         return True
 
-    async def _done(
-        self, message: BusMessage, dispatch_id: int, order_id: str, status: int, destination: str
-    ) -> None:
+    async def _record(self, sent: list[Sent]) -> list[BaseException | None]:
+        if len(sent) > 1:
+            try:
+                await self._record_sent(sent)
+                return [None] * len(sent)
+            except Exception:
+                pass  # one of them was recorded by a concurrent copy (or worse): one by one
+        return [await self._record_one(item) for item in sent]
+
+    async def _record_one(self, item: Sent) -> BaseException | None:
         try:
-            await self._record_sent(message, dispatch_id, order_id, status, destination)
-        except IntegrityError:
+            await self._record_sent([item])
+        except IntegrityError as error:
             # A concurrent copy of this message recorded it first: its effect stands, ours is void.
             async with self.database.session() as session:
-                if await session.get(ProcessedMessage, (CONSUMER, message.message_id)) is None:
-                    raise
-            return
-        if FAILPOINT_ARMED:
-            failpoint("after_commit_before_ack", CONSUMER)
-        if self.relay is not None:
-            self.relay.wake()
+                if await session.get(ProcessedMessage, (CONSUMER, item.message.message_id)) is None:
+                    return error
+        except Exception as error:
+            return error
+        return None
 
-    async def _record_sent(
-        self, message: BusMessage, dispatch_id: int, order_id: str, status: int, destination: str
-    ) -> None:
+    async def _record_sent(self, sent: Sequence[Sent]) -> None:
+        now = repo.utcnow()
+        dispatches = cast(Table, Dispatch.__table__)
         async with self.database.transaction() as session:
-            dispatch = await session.get(Dispatch, dispatch_id)
-            order = await repo.get_order(session, order_id)
-            assert dispatch is not None and order is not None
-            dispatch.state = "SENT"
-            dispatch.response_status = status
-            dispatch.sent_at = repo.utcnow()
-            order.status = "dispatched"
-            order.events.append(
-                OrderEvent(
-                    status="dispatched", at=repo.utcnow(), detail=f"sent to {destination} (HTTP {status})"
-                )
+            await session.execute(
+                update(dispatches)
+                .where(dispatches.c.id == bindparam("dispatch_id"))
+                .values(state="SENT", response_status=bindparam("status"), sent_at=now),
+                [{"dispatch_id": s.prepared.dispatch_id, "status": s.status} for s in sent],
             )
-            session.add(
-                ProcessedMessage(consumer=CONSUMER, message_id=message.message_id, processed_at=repo.utcnow())
+            await session.execute(
+                update(OrderRecord)
+                .where(OrderRecord.id.in_({s.prepared.order_id for s in sent}))
+                .values(status="dispatched")
             )
-            enqueue(
-                session, [order_message("events", order_id, partner=order.partner_id, channel="dispatched")]
+            await add_events(
+                session,
+                [
+                    (
+                        s.prepared.order_id,
+                        "dispatched",
+                        f"sent to {s.prepared.destination.id} (HTTP {s.status})",
+                    )
+                    for s in sent
+                ],
+            )
+            await record_processed(session, CONSUMER, [s.message for s in sent])
+            await enqueue(
+                session,
+                [
+                    order_message(
+                        "events", s.prepared.order_id, partner=s.prepared.partner_id, channel="dispatched"
+                    )
+                    for s in sent
+                ],
             )

@@ -40,7 +40,7 @@ async def archive_and_announce(
     document = await repo.archive_document(
         session, raw, channel=channel, filename=filename, content_type=content_type, partner_id=partner_id
     )
-    enqueue(session, [document_message("intake", document.id, partner=partner_id, channel=channel)])
+    await enqueue(session, [document_message("intake", document.id, partner=partner_id, channel=channel)])
     return document
 
 
@@ -55,7 +55,7 @@ async def replay_parked(
     if parked.status != "open":
         raise NotReplayable(f"parked message {parked_id} is already {parked.status}")
     headers = {k: v for k, v in parked.headers.items() if not k.startswith("x-og-")}
-    enqueue(
+    await enqueue(
         session,
         [
             BusMessage(
@@ -87,7 +87,7 @@ async def replay_failure(
     failure.status = "replayed"
     document.status = "received"
     document.processed_at = None
-    enqueue(
+    await enqueue(
         session,
         [document_message("intake", document.id, partner=document.claimed_partner, channel=document.channel)],
     )

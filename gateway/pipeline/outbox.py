@@ -9,7 +9,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.bus.base import Bus, BusMessage
@@ -20,18 +20,23 @@ from gateway.storage.repository import utcnow
 log = logging.getLogger("ordergate.outbox")
 
 
-def enqueue(session: AsyncSession, messages: Sequence[BusMessage]) -> None:
-    """Add messages to the caller's transaction; they are published only if it commits."""
+async def enqueue(session: AsyncSession, messages: Sequence[BusMessage]) -> None:
+    """Add messages to the caller's transaction (one statement); they are published only if it commits."""
+    if not messages:
+        return
     now = utcnow()
-    session.add_all(
-        OutboxMessage(
-            message_id=m.message_id,
-            routing_key=m.routing_key,
-            body=m.body,
-            headers=dict(m.headers),
-            created_at=now,
-        )
-        for m in messages
+    await session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "message_id": m.message_id,
+                "routing_key": m.routing_key,
+                "body": m.body,
+                "headers": dict(m.headers),
+                "created_at": now,
+            }
+            for m in messages
+        ],
     )
 
 

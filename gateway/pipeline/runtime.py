@@ -30,7 +30,7 @@ from gateway.bus.base import (
     Subscription,
 )
 from gateway.ingest import Ingestor
-from gateway.observability.instrument import instrument, observe_verdicts
+from gateway.observability.instrument import instrument, verdict_observer
 from gateway.observability.metrics import BacklogProbe, Metrics, default_metrics
 from gateway.pipeline import stages
 from gateway.pipeline.consumer import idempotent
@@ -70,7 +70,7 @@ class Pipeline:
         handler: Handler = {
             "intake": wrap("intake", stages.intake),
             "translate": wrap(
-                "translate", observe_verdicts(stages.translate_stage(self.ingestor), self.metrics)
+                "translate", stages.translate_stage(self.ingestor, verdict_observer(self.metrics))
             ),
             "review": wrap("review", stages.review),
             "route": wrap("route", stages.route_stage),

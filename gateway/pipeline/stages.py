@@ -1,94 +1,227 @@
-"""The stage handlers. Each runs inside an idempotent consumer's transaction and returns the messages
-it causes; review and route are deliberately simple until the rules and routing engine arrive."""
+"""The stage handlers. Each takes a batch of messages inside an idempotent consumer's transaction and
+answers per message: the messages it causes, or the exception that message gets (`Park` when the record
+it names does not exist). A handler decides every message's fate before it writes, so a failed message
+leaves no effect (the contract of `consumer.idempotent`). Status changes are set-based statements — one
+per batch, not one per order — because the database round trips are what limits throughput
+(docs/BENCHMARKS.md). Review and route are deliberately simple until the rules and routing engine arrive.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from gateway.bus.base import BusMessage, Park
-from gateway.ingest import Ingestor
+from gateway.ingest import Ingestor, IngestResult
+from gateway.pipeline.consumer import Outcome, body_field
 from gateway.pipeline.messages import document_message, order_message
 from gateway.storage import repository as repo
-from gateway.storage.models import OrderEvent, OrderRecord, PartnerRoute
-from mappings.translate import translate
+from gateway.storage.models import Document, OrderEvent, OrderRecord, PartnerRoute
+from mappings.translate import Translation, translate
+
+Outcomes = dict[str, Outcome]
 
 
-async def _order(session: AsyncSession, message: BusMessage) -> OrderRecord:
-    order_id = message.json()["order_id"]
-    order = await repo.get_order(session, order_id)
-    if order is None:
-        raise Park(f"order {order_id} does not exist")
-    return order
+def _references(messages: Sequence[BusMessage], key: str, outcomes: Outcomes) -> dict[str, str]:
+    """message id → the record id its body names; a message without one is parked in `outcomes`."""
+    found: dict[str, str] = {}
+    for message in messages:
+        try:
+            found[message.message_id] = body_field(message, key)
+        except Park as error:
+            outcomes[message.message_id] = error
+    return found
 
 
-def _advance(order: OrderRecord, status: str, detail: str) -> None:
-    order.status = status
-    order.events.append(OrderEvent(status=status, at=repo.utcnow(), detail=detail))
+async def add_events(session: AsyncSession, events: Sequence[tuple[str, str, str]]) -> None:
+    """Append (order id, status, detail) to the orders' histories in one statement."""
+    if events:
+        now = repo.utcnow()
+        await session.execute(
+            insert(OrderEvent),
+            [
+                {"order_id": order, "status": status, "at": now, "detail": detail}
+                for order, status, detail in events
+            ],
+        )
 
 
-async def intake(session: AsyncSession, message: BusMessage) -> Sequence[BusMessage]:
-    """An archived document is announced: hand it to translation (routing carries partner and channel)."""
-    document_id = message.json()["document_id"]
-    document = await repo.get_document(session, document_id)
-    if document is None:
-        raise Park(f"document {document_id} does not exist")
-    if document.status != "received":
-        return []  # already translated (or failed): replays go through `ordergate failed replay`
-    return [
-        document_message("translate", document_id, partner=document.claimed_partner, channel=document.channel)
-    ]
+async def intake(session: AsyncSession, messages: Sequence[BusMessage]) -> Outcomes:
+    """Archived documents are announced: hand each to translation (routing carries partner and channel)."""
+    outcomes: Outcomes = {}
+    wanted = _references(messages, "document_id", outcomes)
+    rows = {
+        row.id: row
+        for row in await session.execute(
+            select(Document.id, Document.status, Document.claimed_partner, Document.channel).where(
+                Document.id.in_(set(wanted.values()))
+            )
+        )
+    }
+    for message_id, document_id in wanted.items():
+        row = rows.get(document_id)
+        if row is None:
+            outcomes[message_id] = Park(f"document {document_id} does not exist")
+        elif row.status != "received":
+            outcomes[
+                message_id
+            ] = []  # already translated (or failed): replays go through `ordergate failed replay`
+        else:
+            outcomes[message_id] = [
+                document_message("translate", document_id, partner=row.claimed_partner, channel=row.channel)
+            ]
+    return outcomes
 
 
-def translate_stage(ingestor: Ingestor):  # type: ignore[no-untyped-def]
-    async def handle(session: AsyncSession, message: BusMessage) -> Sequence[BusMessage]:
-        document_id = message.json()["document_id"]
-        document = await repo.get_document(session, document_id, with_raw=True)
-        if document is None:
-            raise Park(f"document {document_id} does not exist")
-        if document.status != "received":
-            return []
-        translation = await asyncio.to_thread(translate, document.raw)
-        await ingestor.store(session, document_id, document.claimed_partner, translation)
-        return []  # store() has announced each order to review in this same transaction
+Verdicts = Callable[[AsyncSession, Sequence[tuple[Document, IngestResult]]], None]
+
+
+def translate_stage(
+    ingestor: Ingestor, on_verdicts: Verdicts | None = None
+) -> Callable[[AsyncSession, Sequence[BusMessage]], Any]:
+    """Translate a batch of documents (in one worker thread: pure CPU) and store each verdict."""
+
+    async def handle(session: AsyncSession, messages: Sequence[BusMessage]) -> Outcomes:
+        outcomes: Outcomes = {}
+        wanted = _references(messages, "document_id", outcomes)
+        documents = {
+            d.id: d
+            for d in await session.scalars(
+                select(Document).options(undefer(Document.raw)).where(Document.id.in_(set(wanted.values())))
+            )
+        }
+        todo: list[tuple[str, Document]] = []
+        for message_id, document_id in wanted.items():
+            document = documents.get(document_id)
+            if document is None:
+                outcomes[message_id] = Park(f"document {document_id} does not exist")
+            elif document.status != "received" or any(d is document for _, d in todo):
+                outcomes[message_id] = []  # already decided, or twice in this batch
+            else:
+                todo.append((message_id, document))
+        translations: list[Translation] = await asyncio.to_thread(
+            lambda: [translate(document.raw) for _, document in todo]
+        )
+        results = await ingestor.store_many(
+            session,
+            [
+                (document, document.claimed_partner, t)
+                for (_, document), t in zip(todo, translations, strict=True)
+            ],
+        )
+        decided = [(document, result) for (_, document), result in zip(todo, results, strict=True)]
+        for message_id, _ in todo:
+            outcomes[message_id] = []  # store_many() announced each order to review in this transaction
+        if on_verdicts is not None and decided:
+            on_verdicts(session, decided)
+        return outcomes
 
     return handle
 
 
-async def review(session: AsyncSession, message: BusMessage) -> Sequence[BusMessage]:
+async def review(session: AsyncSession, messages: Sequence[BusMessage]) -> Outcomes:
     """Approve every translated order (auto-review rules come with the rules engine)."""
-    order = await _order(session, message)
-    if order.status != "received":
-        return []
-    _advance(order, "approved", "auto-approved: no review rules configured")
-    return [
-        order_message(
-            "route", order.id, partner=order.partner_id, channel=None, document_id=order.document_id
+    outcomes: Outcomes = {}
+    wanted = _references(messages, "order_id", outcomes)
+    approved = {
+        row.id: row
+        for row in await session.execute(
+            update(OrderRecord)
+            .where(OrderRecord.id.in_(set(wanted.values())), OrderRecord.status == "received")
+            .values(status="approved")
+            .returning(OrderRecord.id, OrderRecord.partner_id, OrderRecord.document_id)
         )
-    ]
+    }
+    await add_events(
+        session,
+        [(order_id, "approved", "auto-approved: no review rules configured") for order_id in approved],
+    )
+    await _settle_others(session, wanted, approved, outcomes)
+    announced: set[str] = set()
+    for message_id, order_id in wanted.items():
+        row = approved.get(order_id)
+        if row is None or order_id in announced:
+            outcomes.setdefault(message_id, [])
+            continue
+        announced.add(order_id)
+        outcomes[message_id] = [
+            order_message(
+                "route", order_id, partner=row.partner_id, channel=None, document_id=row.document_id
+            )
+        ]
+    return outcomes
 
 
-async def route_stage(session: AsyncSession, message: BusMessage) -> Sequence[BusMessage]:
-    """Send the order to its partner's default destination; without one it is parked for a person."""
-    order = await _order(session, message)
-    if order.status != "approved":
-        return []
-    route = await session.get(PartnerRoute, order.partner_id) if order.partner_id else None
-    if route is None:
-        raise Park(
-            f"partner {order.partner_id!r} has no default destination: set one with "
-            f"`ordergate destinations route {order.partner_id} DESTINATION`, then replay"
+async def _settle_others(
+    session: AsyncSession, wanted: Mapping[str, str], changed: Mapping[str, Any], outcomes: Outcomes
+) -> None:
+    """Messages whose order was not changed: parked if the order does not exist, else done (a
+    redelivery after the order moved on)."""
+    others = {order_id for order_id in wanted.values() if order_id not in changed}
+    if not others:
+        return
+    existing = set(await session.scalars(select(OrderRecord.id).where(OrderRecord.id.in_(others))))
+    for message_id, order_id in wanted.items():
+        if order_id in others:
+            outcomes[message_id] = [] if order_id in existing else Park(f"order {order_id} does not exist")
+
+
+async def route_stage(session: AsyncSession, messages: Sequence[BusMessage]) -> Outcomes:
+    """Send each order to its partner's default destination; without one it is parked for a person."""
+    outcomes: Outcomes = {}
+    wanted = _references(messages, "order_id", outcomes)
+    rows = {
+        row.id: row
+        for row in await session.execute(
+            select(
+                OrderRecord.id,
+                OrderRecord.status,
+                OrderRecord.partner_id,
+                OrderRecord.document_id,
+                PartnerRoute.destination_id,
+            )
+            .outerjoin(PartnerRoute, PartnerRoute.partner_id == OrderRecord.partner_id)
+            .where(OrderRecord.id.in_(set(wanted.values())))
         )
-    order.destination_id = route.destination_id
-    _advance(order, "routed", f"routed to {route.destination_id}")
-    return [
-        order_message(
-            "dispatch",
-            order.id,
-            partner=order.partner_id,
-            channel=route.destination_id,
-            document_id=order.document_id,
+    }
+    routed: dict[str, Any] = {}
+    for message_id, order_id in wanted.items():
+        row = rows.get(order_id)
+        if row is None:
+            outcomes[message_id] = Park(f"order {order_id} does not exist")
+        elif row.status != "approved" or order_id in routed:
+            outcomes[message_id] = []
+        elif row.destination_id is None:
+            outcomes[message_id] = Park(
+                f"partner {row.partner_id!r} has no default destination: set one with "
+                f"`ordergate destinations route {row.partner_id} DESTINATION`, then replay"
+            )
+        else:
+            routed[order_id] = row
+            outcomes[message_id] = [
+                order_message(
+                    "dispatch",
+                    order_id,
+                    partner=row.partner_id,
+                    channel=row.destination_id,
+                    document_id=row.document_id,
+                )
+            ]
+    if routed:
+        table = cast(Table, OrderRecord.__table__)  # Core: an executemany UPDATE with a WHERE
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("order_id"), table.c.status == "approved")
+            .values(status="routed", destination_id=bindparam("destination")),
+            [{"order_id": order_id, "destination": row.destination_id} for order_id, row in routed.items()],
         )
-    ]
+        await add_events(
+            session,
+            [(order_id, "routed", f"routed to {row.destination_id}") for order_id, row in routed.items()],
+        )
+    return outcomes

@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload, undefer
 
@@ -144,6 +144,20 @@ async def find_accepted_with_hash(session: AsyncSession, sha256: str, *, exclude
     return (await session.scalars(query)).first()
 
 
+async def accepted_by_hash(
+    session: AsyncSession, hashes: Iterable[str], *, exclude: Iterable[str]
+) -> dict[str, tuple[str, datetime]]:
+    """sha256 → (id, received_at) of the earliest accepted document with those bytes, in one query."""
+    query = (
+        select(Document.sha256, Document.id, Document.received_at)
+        .where(
+            Document.sha256.in_(set(hashes)), Document.status == "accepted", Document.id.not_in(set(exclude))
+        )
+        .order_by(Document.received_at.desc())
+    )
+    return {row.sha256: (row.id, row.received_at) for row in await session.execute(query)}
+
+
 # Interchanges ---------------------------------------------------------------------------------------
 
 
@@ -163,6 +177,25 @@ async def find_interchange(session: AsyncSession, key: InterchangeKey) -> Interc
     return (await session.scalars(query)).first()
 
 
+async def find_interchanges(
+    session: AsyncSession, keys: Iterable[InterchangeKey]
+) -> dict[InterchangeKey, tuple[str, datetime]]:
+    """Each already-received key → (document id, received_at), in one query."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    columns = [getattr(Interchange, name) for name in InterchangeKey._fields]
+    query = select(*columns, Interchange.document_id, Interchange.received_at).where(
+        Interchange.control_ref.in_({key.control_ref for key in wanted})
+    )
+    found: dict[InterchangeKey, tuple[str, datetime]] = {}
+    for row in await session.execute(query):
+        key = InterchangeKey(*row[: len(columns)])
+        if key in wanted:
+            found[key] = (row.document_id, row.received_at)
+    return found
+
+
 async def record_interchange(
     session: AsyncSession, key: InterchangeKey, *, document_id: str, partner_id: str | None
 ) -> Interchange:
@@ -172,6 +205,81 @@ async def record_interchange(
 
 
 # Orders ---------------------------------------------------------------------------------------------
+
+
+class NewOrder(NamedTuple):
+    order: Order
+    document_id: str
+    sequence: int
+    partner_id: str | None
+    warnings: Sequence[Issue]
+
+
+async def insert_orders(
+    session: AsyncSession, new: Sequence[NewOrder], *, status: str = "received"
+) -> list[str]:
+    """Insert orders with their lines and first event in three statements; their new ids, in order.
+    (`record_order` does the same for one order through the ORM.)"""
+    if not new:
+        return []
+    now = utcnow()
+    ids = [new_id() for _ in new]
+    orders: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for order_id, item in zip(ids, new, strict=True):
+        order = item.order
+        orders.append(
+            {
+                "id": order_id,
+                "document_id": item.document_id,
+                "sequence": item.sequence,
+                "partner_id": item.partner_id,
+                "order_number": order.order_number,
+                "order_date": order.order_date,
+                "requested_delivery_date": order.requested_delivery_date,
+                "currency": order.currency,
+                "purpose": order.purpose,
+                "buyer_name": order.buyer.name if order.buyer else None,
+                "message_type": order.source.message_type,
+                "message_ref": order.source.message_control_ref,
+                "line_count": len(order.lines),
+                "status": status,
+                "destination_id": None,
+                "canonical": order.model_dump(mode="json"),
+                "warnings": [w.model_dump(mode="json") for w in item.warnings],
+                "created_at": now,
+            }
+        )
+        lines.extend(
+            {
+                "order_id": order_id,
+                "position": position,
+                "line_number": line.line_number,
+                "gtin": line.gtin,
+                "buyer_item_id": line.buyer_item_id,
+                "seller_item_id": line.seller_item_id,
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit": line.unit,
+                "unit_price": line.unit_price,
+                "requested_delivery_date": line.requested_delivery_date,
+            }
+            for position, line in enumerate(order.lines, start=1)
+        )
+        events.append(
+            {
+                "order_id": order_id,
+                "status": status,
+                "at": now,
+                "detail": f"translated from document {item.document_id}",
+            }
+        )
+    await session.execute(insert(OrderRecord), orders)
+    if lines:
+        await session.execute(insert(OrderLineRecord), lines)
+    await session.execute(insert(OrderEvent), events)
+    return ids
 
 
 async def record_order(
@@ -261,7 +369,7 @@ async def count_orders(session: AsyncSession) -> int:
 
 
 async def record_failure(
-    session: AsyncSession, *, document_id: str, stage: str, issues: Sequence[Issue]
+    session: AsyncSession, *, document_id: str, stage: str, issues: Sequence[Issue], flush: bool = True
 ) -> Failure:
     first = issues[0]
     failure = Failure(
@@ -278,7 +386,8 @@ async def record_failure(
         created_at=utcnow(),
     )
     session.add(failure)
-    await session.flush()
+    if flush:
+        await session.flush()
     return failure
 
 

@@ -117,7 +117,9 @@ def test_the_intake_message_queued_by_replay_now_is_a_no_op_for_a_later_pipeline
             message = BusMessage(
                 routing_key=intake[0].routing_key, body=intake[0].body, message_id=intake[0].message_id
             )
-            return list(await stages.intake(session, message))
+            outcome = (await stages.intake(session, [message]))[message.message_id]
+            assert not isinstance(outcome, BaseException)
+            return list(outcome)
 
     assert with_database(consume) == []  # the document is processed already: nothing is translated twice
     assert len(cli_json("orders", "list")["orders"]) == 1
