@@ -9,7 +9,13 @@ from importlib.metadata import entry_points
 
 from mappings.base import Format
 
-BUILTIN_FORMATS = ("mappings.edifact:FORMAT", "mappings.x12:FORMAT")
+BUILTIN_FORMATS = (
+    "mappings.edifact:FORMAT",
+    "mappings.x12:FORMAT",
+    "mappings.marketplace:FORMAT",
+    "mappings.ubl:FORMAT",
+    "mappings.cxml:FORMAT",
+)
 SNIFF_BYTES = 4096
 
 

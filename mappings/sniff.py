@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from gateway.core.errors import Issue
+from mappings.xml import unrecognised_xml
 
 _EDIFACT_SEGMENT = re.compile(rb"[A-Z][A-Z0-9]{2}\+")
 
@@ -25,14 +26,12 @@ def describe_unrecognised(data: bytes) -> Issue:
         if head.startswith(magic):
             return Issue(code="UNKNOWN_FORMAT", message=f"the document is {what}, not an EDI document")
     if head.startswith(b"<"):
-        return Issue(
-            code="UNSUPPORTED_FORMAT",
-            message="the document is XML (UBL, cXML …); ordergate does not take XML orders in yet",
-        )
+        return unrecognised_xml(head)
     if head.startswith((b"{", b"[")):
         return Issue(
             code="UNSUPPORTED_FORMAT",
-            message="the document is JSON (a marketplace order?); ordergate does not take JSON orders in yet",
+            message="the document is JSON but none of the marketplace order shapes ordergate reads "
+            "(Shopify or WooCommerce orders, Amazon SP-API getOrder with getOrderItems)",
         )
     if b"\x00" in head or _mostly_binary(head):
         return Issue(code="UNKNOWN_FORMAT", message="the document is binary data, not an EDI document")
