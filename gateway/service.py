@@ -1,8 +1,9 @@
-"""One gateway process: database, bus, the pipeline stages it runs, and optionally the inbox watcher.
+"""One gateway process: database, bus, the pipeline stages it runs, and optionally the inbox watcher
+and the pollers of every partner's enabled inbound channels (SFTP …).
 
 - `ordergate serve` without `ORDERGATE_BROKER_URL`: every stage in-process on the embedded bus, plus the
   API and the inbox — the whole gateway on one machine with nothing to install.
-- `ordergate serve` with a broker: API and inbox only; they archive and publish (through the outbox),
+- `ordergate serve` with a broker: API, inbox and channels only; they archive and publish (through the outbox),
   and `ordergate worker` processes consume the stages.
 """
 
@@ -17,7 +18,7 @@ from connectors.folder import FolderConnector
 from gateway.bus.base import Bus
 from gateway.bus.factory import open_bus
 from gateway.core.errors import Issue
-from gateway.inbox import watch
+from gateway.inbox import ChannelWatchers, watch
 from gateway.ingest import Ingestor, IngestResult
 from gateway.pipeline.operations import archive_and_announce
 from gateway.pipeline.runtime import ALL_STAGES, Pipeline
@@ -40,6 +41,8 @@ class GatewayService:
         self.pipeline = Pipeline(self.database, self.bus)
         self.ingestor = Ingestor(self.database)
         self._inbox: asyncio.Task[None] | None = None
+        self.channels = ChannelWatchers(self.database, self, max_document_bytes=settings.max_document_bytes)
+        self._channels: asyncio.Task[None] | None = None
 
     @classmethod
     def for_serve(cls, settings: Settings) -> GatewayService:
@@ -56,6 +59,7 @@ class GatewayService:
             self._inbox = asyncio.create_task(
                 watch(connector, self, interval=self.settings.inbox_poll_seconds), name="inbox"
             )
+            self._channels = asyncio.create_task(self.channels.run(), name="channels")
 
     async def submit(
         self,
@@ -106,10 +110,12 @@ class GatewayService:
         return await self.verdict(document_id, timeout=self.settings.verdict_wait_seconds)
 
     async def stop(self) -> None:
-        if self._inbox is not None:
-            self._inbox.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._inbox
+        for task in (self._inbox, self._channels):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self.channels.stop()
         await self.pipeline.stop()
         await self.bus.close()
         await self.pipeline.dispatcher.client.aclose()

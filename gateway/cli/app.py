@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.cli import audit_cmd, bench_cmd, destinations_cmd, partners_cmd, records_cmd
+from gateway.cli import audit_cmd, bench_cmd, channels_cmd, destinations_cmd, partners_cmd, records_cmd
 from gateway.cli.ingest_cmd import ingest_command
 from gateway.cli.translate_cmd import translate_command
 from gateway.cli.worker_cmd import worker_command
@@ -27,6 +27,7 @@ app.command("ingest")(ingest_command)
 app.command("worker")(worker_command)
 app.add_typer(partners_cmd.app, name="partners")
 app.add_typer(destinations_cmd.app, name="destinations")
+app.add_typer(channels_cmd.app, name="channels")
 app.add_typer(records_cmd.orders_app, name="orders")
 app.add_typer(records_cmd.documents_app, name="documents")
 app.add_typer(records_cmd.failed_app, name="failed")

@@ -12,6 +12,8 @@
     ├─ DuplicateDocument          same interchange or same bytes received before
     ├─ RoutingError
     ├─ TransportError             retryable: a connector could not reach its peer
+    │  ├─ ConnectorUnavailable    retryable: refused, timed out, reset, server busy
+    │  └─ ConnectorRejected       permanent until someone acts: credentials, host key, permission, bad name
     └─ StorageError
 
 `retryable` tells a stage whether trying again later can help (issue 4 reads it).
@@ -129,6 +131,16 @@ class TransportError(GatewayError):
     retryable = True
 
 
+class ConnectorUnavailable(TransportError):
+    code = "CONNECTOR_UNAVAILABLE"
+    retryable = True
+
+
+class ConnectorRejected(TransportError):
+    code = "CONNECTOR_REJECTED"
+    retryable = False
+
+
 class StorageError(GatewayError):
     code = "STORAGE_ERROR"
     retryable = True
@@ -136,6 +148,8 @@ class StorageError(GatewayError):
 
 __all__ = [
     "ConfigError",
+    "ConnectorRejected",
+    "ConnectorUnavailable",
     "DuplicateDocument",
     "GatewayError",
     "Issue",

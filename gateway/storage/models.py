@@ -297,3 +297,29 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)  # type: ignore[type-arg]
+
+
+# Channels ---------------------------------------------------------------------------------------------
+
+
+class PartnerChannel(Base):
+    """How documents move to and from one partner: a connector kind with its settings. `settings` never
+    holds a secret value, only secret names (`password_secret = "ACME_SFTP_PASSWORD"`), resolved when the
+    connector uses them. The last poll's outcome is kept for `ordergate channels list`."""
+
+    __tablename__ = "partner_channels"
+    __table_args__ = (UniqueConstraint("partner_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)  # type: ignore[type-arg]
+    poll_seconds: Mapped[float] = mapped_column(Numeric(10, 3, asdecimal=False))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_poll_ok: Mapped[bool | None] = mapped_column(Boolean)
+    last_poll_detail: Mapped[str | None] = mapped_column(Text)
