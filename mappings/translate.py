@@ -3,6 +3,9 @@
 Pure: bytes in, a `Translation` out, nothing stored. A pipeline stage, the CLI and the API all call
 `translate`. A document is accepted when it yields at least one order and no errors; anything else is
 rejected with the issues that explain why (an envelope error rejects everything it encloses).
+
+A caller that knows the format (a partner's flat-file mapping, which no sniffer can recognise) passes
+it, and detection is skipped; the source is then handed to the format as is, so a stream stays a stream.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Literal
 
 from gateway.core.canonical import Order
 from gateway.core.errors import GatewayError, Issue
-from mappings.base import InterchangeHeader, MessageOutcome, Source
+from mappings.base import Format, InterchangeHeader, MessageOutcome, Source
 from mappings.registry import detect
 from mappings.sniff import describe_unrecognised
 
@@ -76,14 +79,21 @@ class Translation:
         return [Issue(code="NO_MESSAGES", message="the interchange contains no messages")]
 
 
-def translate(source: Source) -> Translation:
+def translate(source: Source, format: Format | None = None) -> Translation:
+    """Translate with the given format, or with the one detected from the first bytes."""
+    if format is not None:
+        return _read(format, source)
     data = source if isinstance(source, bytes) else source.read()
     fmt = detect(data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n"))
     if fmt is None:
         return Translation(format=None, document_errors=[describe_unrecognised(data)])
+    return _read(fmt, data)
+
+
+def _read(fmt: Format, source: Source) -> Translation:
     translation = Translation(format=fmt.name)
     try:
-        for event in fmt.read(data):
+        for event in fmt.read(source):
             if isinstance(event, InterchangeHeader):
                 translation.interchanges.append(InterchangeResult(header=event))
             elif translation.interchanges:

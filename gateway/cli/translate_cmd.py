@@ -10,6 +10,8 @@ import typer
 from gateway.cli.output import fail, issues_json, print_issues, print_json
 from gateway.core.errors import Issue
 from gateway.settings import get_settings
+from mappings.base import Format
+from mappings.tabular import MappingFileError, TabularFormat, load_mapping
 from mappings.translate import Translation, translate
 
 
@@ -37,11 +39,32 @@ def _too_large(size: int, limit: int) -> dict[str, Any]:
     }
 
 
+def _flat_file_format(mapping: Path | None) -> Format | None:
+    """The format a mapping file describes; usage error (exit 2) when the mapping itself is wrong."""
+    if mapping is None:
+        return None
+    try:
+        return TabularFormat(load_mapping(mapping))
+    except MappingFileError as error:
+        fail(f"mapping {mapping}: {error.message}", code=2)
+
+
 def translate_command(
-    file: Annotated[Path, typer.Argument(help="The document to translate (EDIFACT or X12).")],
+    file: Annotated[
+        Path, typer.Argument(help="The document to translate (EDIFACT or X12; a flat file with --mapping).")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="A partner's mapping file (TOML, see docs/mapping-files.md): read FILE as that CSV or "
+            "fixed-width layout instead of detecting its format.",
+        ),
+    ] = None,
 ) -> None:
     """Translate a document to canonical orders and show them, or show precisely why it was refused."""
+    fmt = _flat_file_format(mapping)
     try:
         size = file.stat().st_size
         limit = get_settings().max_document_bytes
@@ -58,7 +81,7 @@ def translate_command(
     except OSError as error:
         fail(f"cannot read {file}: {error.strerror or error}", code=2)
 
-    translation = translate(data)
+    translation = translate(data, format=fmt)
     if as_json:
         print_json(translation_payload(translation))
     else:
