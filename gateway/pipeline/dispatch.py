@@ -36,6 +36,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from gateway.bus.base import BusMessage, Park, Retry
 from gateway.pipeline.batching import Batcher
 from gateway.pipeline.consumer import FAILPOINT_ARMED, body_field, failpoint, record_processed
+from gateway.pipeline.http import AiohttpPoster, DeliveryFailed, HttpxPoster, Poster
 from gateway.pipeline.messages import order_message
 from gateway.pipeline.outbox import OutboxRelay, enqueue
 from gateway.pipeline.stages import add_events
@@ -59,7 +60,7 @@ def sign(body: bytes, secret: str, timestamp: str) -> str:
 
 
 def _transient(error: BaseException) -> bool:
-    return isinstance(error, TransientHTTP | httpx.TransportError)
+    return isinstance(error, TransientHTTP | DeliveryFailed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +87,15 @@ class Dispatcher:
         self,
         database: Database,
         *,
-        client: httpx.AsyncClient | None = None,
+        client: httpx.AsyncClient | Poster | None = None,
         relay: OutboxRelay | None = None,
         attempts_in_place: int = 3,
         max_batch: int = 100,
     ) -> None:
         self.database = database
-        self.client = client or httpx.AsyncClient()
+        self.client: Poster = (
+            HttpxPoster(client) if isinstance(client, httpx.AsyncClient) else client or AiohttpPoster()
+        )
         self.relay = relay
         self.attempts_in_place = attempts_in_place
         self._preparing: Batcher[BusMessage, Prepared | None] = Batcher(self._prepare, max_size=max_batch)
@@ -105,8 +108,8 @@ class Dispatcher:
         destination = prepared.destination
         try:
             status = await self._post(destination, prepared.body, prepared.key)
-        except (TransientHTTP, httpx.TransportError) as error:
-            state = "UNKNOWN" if isinstance(error, httpx.TimeoutException) else "PENDING"
+        except (TransientHTTP, DeliveryFailed) as error:
+            state = "UNKNOWN" if isinstance(error, DeliveryFailed) and error.timed_out else "PENDING"
             if not await self._settle(prepared.dispatch_id, state, error=str(error) or type(error).__name__):
                 return  # another copy of this message sent it meanwhile
             raise Retry(
@@ -268,12 +271,12 @@ class Dispatcher:
             reraise=True,
         ):
             with attempt:
-                response = await self.client.post(
-                    destination.url, content=body, headers=headers, timeout=float(destination.timeout_seconds)
+                status = await self.client.post(
+                    destination.url, body, headers, timeout=float(destination.timeout_seconds)
                 )
-                if response.status_code in TRANSIENT_STATUSES:
-                    raise TransientHTTP(response.status_code)
-                return response.status_code
+                if status in TRANSIENT_STATUSES:
+                    raise TransientHTTP(status)
+                return status
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _settle(self, dispatch_id: int, state: str, *, error: str, status: int | None = None) -> bool:
