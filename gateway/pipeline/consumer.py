@@ -36,7 +36,7 @@ from gateway.pipeline.batching import Batcher
 from gateway.pipeline.outbox import OutboxRelay, enqueue
 from gateway.storage.database import Database
 from gateway.storage.models import ProcessedMessage
-from gateway.storage.repository import utcnow
+from gateway.storage.repository import table_of, utcnow
 
 Outcome = Sequence[BusMessage] | BaseException
 """Per message: the messages it causes, or the exception its delivery gets (it then had no effect)."""
@@ -97,7 +97,7 @@ async def record_processed(session: AsyncSession, consumer: str, messages: Seque
     if messages:
         now = utcnow()
         await session.execute(
-            insert(ProcessedMessage),
+            insert(table_of(ProcessedMessage)),
             [{"consumer": consumer, "message_id": m.message_id, "processed_at": now} for m in messages],
         )
 

@@ -26,10 +26,10 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import httpx
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -43,6 +43,7 @@ from gateway.pipeline.stages import add_events
 from gateway.storage import repository as repo
 from gateway.storage.database import Database
 from gateway.storage.models import Destination, Dispatch, OrderRecord, ProcessedMessage
+from gateway.storage.repository import table_of
 
 CONSUMER = "dispatch"
 TRANSIENT_STATUSES = {429, 502, 503, 504}
@@ -217,7 +218,7 @@ class Dispatcher:
         previous try that died mid-call or timed out may have reached the receiver: resending the same
         body under the same key is the reconciliation a webhook receiver supports)."""
         ids = {order_id: dispatches[order_id].id for order_id in claimed if order_id in dispatches}
-        table = cast(Table, Dispatch.__table__)
+        table = table_of(Dispatch)
         if ids:
             await session.execute(
                 update(table)
@@ -237,7 +238,7 @@ class Dispatcher:
         if new:
             now = repo.utcnow()
             created = await session.execute(
-                insert(Dispatch).returning(Dispatch.id, Dispatch.order_id, sort_by_parameter_order=True),
+                insert(table).returning(table.c.id, table.c.order_id, sort_by_parameter_order=True),
                 [
                     {
                         "order_id": order_id,
@@ -315,7 +316,7 @@ class Dispatcher:
 
     async def _record_sent(self, sent: Sequence[Sent]) -> None:
         now = repo.utcnow()
-        dispatches = cast(Table, Dispatch.__table__)
+        dispatches = table_of(Dispatch)
         async with self.database.transaction() as session:
             await session.execute(
                 update(dispatches)
@@ -324,8 +325,8 @@ class Dispatcher:
                 [{"dispatch_id": s.prepared.dispatch_id, "status": s.status} for s in sent],
             )
             await session.execute(
-                update(OrderRecord)
-                .where(OrderRecord.id.in_({s.prepared.order_id for s in sent}))
+                update(table_of(OrderRecord))
+                .where(table_of(OrderRecord).c.id.in_({s.prepared.order_id for s in sent}))
                 .values(status="dispatched")
             )
             await add_events(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.bus.base import Bus, BusMessage
 from gateway.storage.database import Database
 from gateway.storage.models import OutboxMessage
-from gateway.storage.repository import utcnow
+from gateway.storage.repository import table_of, utcnow
 
 log = logging.getLogger("ordergate.outbox")
 
@@ -26,7 +26,7 @@ async def enqueue(session: AsyncSession, messages: Sequence[BusMessage]) -> None
         return
     now = utcnow()
     await session.execute(
-        insert(OutboxMessage),
+        insert(table_of(OutboxMessage)),
         [
             {
                 "message_id": m.message_id,
@@ -55,13 +55,18 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of pending messages; the number published."""
+        outbox = table_of(OutboxMessage)
         async with self.database.transaction() as session:
             query = (
-                select(OutboxMessage).where(OutboxMessage.published_at.is_(None)).order_by(OutboxMessage.id)
+                select(
+                    outbox.c.id, outbox.c.message_id, outbox.c.routing_key, outbox.c.body, outbox.c.headers
+                )
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.id)
             )
             if self.database.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            rows = (await session.scalars(query.limit(self.batch))).all()
+            rows = (await session.execute(query.limit(self.batch))).all()
             if not rows:
                 return 0
             await self.bus.publish(
@@ -73,9 +78,7 @@ class OutboxRelay:
                 ]
             )
             await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([r.id for r in rows]))
-                .values(published_at=utcnow())
+                update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(published_at=utcnow())
             )
             return len(rows)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -22,6 +22,7 @@ from gateway.pipeline.consumer import Outcome, body_field
 from gateway.pipeline.messages import document_message, order_message
 from gateway.storage import repository as repo
 from gateway.storage.models import Document, OrderEvent, OrderRecord, PartnerRoute
+from gateway.storage.repository import table_of
 from mappings.translate import Translation, translate
 
 Outcomes = dict[str, Outcome]
@@ -43,7 +44,7 @@ async def add_events(session: AsyncSession, events: Sequence[tuple[str, str, str
     if events:
         now = repo.utcnow()
         await session.execute(
-            insert(OrderEvent),
+            insert(table_of(OrderEvent)),
             [
                 {"order_id": order, "status": status, "at": now, "detail": detail}
                 for order, status, detail in events
@@ -128,13 +129,14 @@ async def review(session: AsyncSession, messages: Sequence[BusMessage]) -> Outco
     """Approve every translated order (auto-review rules come with the rules engine)."""
     outcomes: Outcomes = {}
     wanted = _references(messages, "order_id", outcomes)
+    orders = table_of(OrderRecord)
     approved = {
         row.id: row
         for row in await session.execute(
-            update(OrderRecord)
-            .where(OrderRecord.id.in_(set(wanted.values())), OrderRecord.status == "received")
+            update(orders)
+            .where(orders.c.id.in_(set(wanted.values())), orders.c.status == "received")
             .values(status="approved")
-            .returning(OrderRecord.id, OrderRecord.partner_id, OrderRecord.document_id)
+            .returning(orders.c.id, orders.c.partner_id, orders.c.document_id)
         )
     }
     await add_events(
@@ -213,7 +215,7 @@ async def route_stage(session: AsyncSession, messages: Sequence[BusMessage]) -> 
                 )
             ]
     if routed:
-        table = cast(Table, OrderRecord.__table__)  # Core: an executemany UPDATE with a WHERE
+        table = table_of(OrderRecord)
         await session.execute(
             update(table)
             .where(table.c.id == bindparam("order_id"), table.c.status == "approved")

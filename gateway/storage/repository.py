@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload, undefer
 
@@ -16,6 +16,7 @@ from gateway.core.canonical import Order
 from gateway.core.errors import Issue
 from gateway.storage.ids import new_id
 from gateway.storage.models import (
+    Base,
     Document,
     Failure,
     Interchange,
@@ -25,6 +26,12 @@ from gateway.storage.models import (
     Partner,
     PartnerIdentifier,
 )
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table. Set-based statements go through it: SQLAlchemy's ORM-enabled bulk insert
+    and update cost several times the CPU of the Core statements for the same rows (profiled)."""
+    return cast(Table, model.__table__)
 
 
 def utcnow() -> datetime:
@@ -275,10 +282,10 @@ async def insert_orders(
                 "detail": f"translated from document {item.document_id}",
             }
         )
-    await session.execute(insert(OrderRecord), orders)
+    await session.execute(insert(table_of(OrderRecord)), orders)
     if lines:
-        await session.execute(insert(OrderLineRecord), lines)
-    await session.execute(insert(OrderEvent), events)
+        await session.execute(insert(table_of(OrderLineRecord)), lines)
+    await session.execute(insert(table_of(OrderEvent)), events)
     return ids
 
 
