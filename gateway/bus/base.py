@@ -29,10 +29,13 @@ import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from gateway.core.errors import GatewayError
 from gateway.storage.ids import new_id
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 STAGES = ("intake", "translate", "review", "route", "dispatch")
 QUEUES = (*STAGES, "events", "outbound")
@@ -151,3 +154,15 @@ class Bus(Protocol):
     async def ping(self) -> None:
         """Raise if the bus cannot be reached."""
         ...
+
+
+@runtime_checkable
+class TransactionalBus(Protocol):
+    """A bus kept in the gateway's own database (the embedded bus) can enqueue inside a caller's
+    transaction; the outbox relay then moves rows from the outbox to the queues atomically."""
+
+    database_url: str
+
+    async def publish_in(self, session: AsyncSession, messages: Sequence[BusMessage]) -> None: ...
+
+    def wake(self, messages: Sequence[BusMessage]) -> None: ...

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from gateway.bus.base import (
     PARKED_QUEUE,
@@ -194,6 +194,7 @@ class EmbeddedBus:
         close_timeout: float = 30.0,
     ) -> None:
         self.database = database
+        self.database_url = database.url
         self.settings = settings
         self.poll_interval = poll_interval
         self.lease_seconds = lease_seconds
@@ -220,31 +221,46 @@ class EmbeddedBus:
     async def publish(self, messages: Sequence[BusMessage]) -> None:
         if not messages:
             return
+        try:
+            async with self.database.transaction() as session:
+                await self.publish_in(session, messages)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"could not enqueue {len(messages)} message(s): {exc}") from exc
+        self.wake(messages)
+
+    async def publish_in(self, session: AsyncSession, messages: Sequence[BusMessage]) -> None:
+        """Enqueue in the caller's transaction: the messages exist if and only if it commits. The
+        outbox relay uses this, so that taking rows from the outbox and enqueueing them is one atomic
+        step — two processes relaying from one SQLite file can then never both publish a row (SQLite
+        has no SKIP LOCKED). Call `wake(messages)` after the commit."""
+        if not messages:
+            return
         check_routable(messages)
         now = time.time()
         created = datetime.now(UTC)
-        rows = [
-            {
-                "message_id": m.message_id,
-                "queue": m.queue,
-                "routing_key": m.routing_key,
-                "body": m.body,
-                "headers": dict(m.headers),
-                "attempt": m.attempt,
-                "history": encode_history(m.history),
-                "available_at": now,
-                "lease_until": None,
-                "lease_token": None,
-                "deliveries": 0,
-                "created_at": created,
-            }
-            for m in messages
-        ]
-        try:
-            async with self.database.transaction() as session:
-                await session.execute(insert(TABLE), rows)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"could not enqueue {len(rows)} message(s): {exc}") from exc
+        await session.execute(
+            insert(TABLE),
+            [
+                {
+                    "message_id": m.message_id,
+                    "queue": m.queue,
+                    "routing_key": m.routing_key,
+                    "body": m.body,
+                    "headers": dict(m.headers),
+                    "attempt": m.attempt,
+                    "history": encode_history(m.history),
+                    "available_at": now,
+                    "lease_until": None,
+                    "lease_token": None,
+                    "deliveries": 0,
+                    "created_at": created,
+                }
+                for m in messages
+            ],
+        )
+
+    def wake(self, messages: Sequence[BusMessage]) -> None:
+        """Tell this process's subscriptions of these queues that messages are ready."""
         queues = {m.queue for m in messages}
         for subscription in self._subscriptions:
             if subscription.queue in queues:

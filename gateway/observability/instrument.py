@@ -90,7 +90,8 @@ def instrument(stage: str, handler: Handler, *, metrics: Metrics, settings: BusS
                 raise
             elapsed = time.perf_counter() - started
             metrics.observe_message(stage, "ok", elapsed)
-            if log.isEnabledFor(logging.DEBUG):  # per message: the metrics count them; failures log at WARNING
+            # Per message at DEBUG only: the metrics count them; failures log at WARNING.
+            if log.isEnabledFor(logging.DEBUG):
                 log.debug("%s ok in %.1f ms", stage, elapsed * 1000, extra={"outcome": "ok"})
 
     return handle
