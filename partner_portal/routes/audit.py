@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from gateway.cli.audit_cmd import AuditList, list_audit
+from gateway.audit import AuditList, list_audit
 from partner_portal.deps import SessionDep
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])

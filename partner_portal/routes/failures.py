@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from gateway.cli.records_cmd import (
+from gateway.failed import (
     ID_HELP,
     ActionResult,
     FailedDetail,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from gateway.cli.records_cmd import FailedRef, NotOpen, replay_failed, replay_failed_now
+from gateway.failed import FailedRef, NotOpen, replay_failed, replay_failed_now
 from gateway.ingest import Ingestor
 from gateway.settings import Settings, get_settings
 from gateway.storage import repository as repo
