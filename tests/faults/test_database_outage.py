@@ -22,7 +22,7 @@ from tests.faults.services import need_control, postgres_stopped
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.slow]
 
-DOCUMENTS = 200
+DOCUMENTS = 500
 OUTAGE = 20.0
 BUDGET = 180.0
 
@@ -35,9 +35,9 @@ async def test_a_database_outage_mid_stream_loses_and_duplicates_nothing(make_ri
         rig.add_worker("a")
         rig.add_worker("b")
         rig.supervise()
+        await rig.submit(range(DOCUMENTS))  # a backlog first, so that the outage hits mid-stream
         await rig.start_workers()
-        await rig.submit(range(DOCUMENTS))
-        before = await rig.wait_for("a quarter dispatched", dispatched_at_least(DOCUMENTS // 4), 60)
+        before = await rig.wait_for("a tenth dispatched", dispatched_at_least(DOCUMENTS // 10), 60)
         async with postgres_stopped(rig):
             await asyncio.sleep(OUTAGE)
         await rig.wait_for(

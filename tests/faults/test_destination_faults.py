@@ -23,7 +23,7 @@ from tests.faults.webhook import WebhookReceiver
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.slow]
 
-DOCUMENTS = 200
+DOCUMENTS = 500
 REFUSED_DOCUMENTS = 20
 REFUSING_SENDER = "5400000000017"  # a second partner's UNB sender (GLN, qualifier 14)
 FAILING = 4.0
@@ -42,13 +42,14 @@ async def test_a_failing_then_hanging_3pl_and_a_refusing_one(make_rig: MakeRig) 
             rig.add_worker("a")
             rig.add_worker("b")
             rig.supervise()
-            await rig.start_workers()
+            # A backlog first, so that the faults hit mid-stream however fast the pipeline is.
             await rig.submit(range(DOCUMENTS))
             await rig.submit(
                 range(DOCUMENTS, DOCUMENTS + REFUSED_DOCUMENTS), partner="nordx", sender=REFUSING_SENDER
             )
+            await rig.start_workers()
 
-            before = await rig.wait_for("a tenth dispatched", dispatched_at_least(DOCUMENTS // 10), 60)
+            before = await rig.wait_for("some dispatched", dispatched_at_least(DOCUMENTS // 25), 60)
             rig.receiver.mode = "fail"
             rig.note(f"3PL answers {rig.receiver.fail_status}")
             await asyncio.sleep(FAILING)
