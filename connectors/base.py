@@ -23,6 +23,7 @@ which secrets are referenced by name (`password_secret = "ACME_SFTP_PASSWORD"`) 
 
 from __future__ import annotations
 
+import inspect
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -111,11 +112,13 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What became of a pushed item: its document id once committed (None: the archive failed)."""
+    """What became of an item: its document id once committed (None: the archive failed), and the
+    issues that say why it was not accepted (what a connector that answers the sender tells it)."""
 
     item: InboundItem
     document_id: str | None
     accepted: bool
+    issues: tuple[Issue, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +149,9 @@ class InboundConnector(Connector, Protocol):
         ...
 
     async def confirm(self, item: InboundItem, *, document_id: str, accepted: bool) -> None:
-        """Called only after the item is committed to the archive: release or move the sender's copy."""
+        """Called only after the item is committed to the archive: release or move the sender's copy.
+        A connector that tells the sender why a document failed (e-mail) also declares the keyword
+        `outcome: Outcome | None = None`; `confirm_item` passes it then, and only then."""
         ...
 
 
@@ -184,6 +189,9 @@ class ConnectorSpec:
     outbound: bool
     poll: bool = False
     push: bool = False
+    push_route: str = "/inbound"
+    """Where senders post to a pushed connector (`<route>/{partner}/{channel}`): the generic webhook
+    route, or a protocol's own endpoint (AS2 answers with MDNs at `/as2`)."""
     default_poll_seconds: float = 60.0
 
     def __post_init__(self) -> None:
@@ -214,6 +222,22 @@ def display_name(name: str | bytes | None, *, fallback: str = "unnamed") -> str:
     text = re.split(r"[/\\]", text)[-1]
     text = _UNSAFE.sub("_", text).strip().lstrip(".").strip()
     return text[:200] or fallback
+
+
+async def confirm_item(connector: InboundConnector, outcome: Outcome) -> None:
+    """Confirm an archived item, handing the whole outcome (with its issues) to connectors whose
+    `confirm` takes it; connectors written before `outcome` existed are called as they were."""
+    if outcome.document_id is None:
+        raise ValueError("only an archived item (with a document id) can be confirmed")
+    extra: dict[str, Any] = {"outcome": outcome} if _takes_outcome(connector) else {}
+    await connector.confirm(outcome.item, document_id=outcome.document_id, accepted=outcome.accepted, **extra)
+
+
+def _takes_outcome(connector: InboundConnector) -> bool:
+    try:
+        return "outcome" in inspect.signature(connector.confirm).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def too_large(size: int, limit: int, name: str) -> Issue:
@@ -248,6 +272,7 @@ __all__ = [
     "Receipt",
     "SecretName",
     "SecretSource",
+    "confirm_item",
     "display_name",
     "single_component",
     "too_large",

@@ -16,7 +16,17 @@ from pydantic import ValidationError
 from connectors.base import ChannelContext, Connector, ConnectorSettings, ConnectorSpec, SecretSource
 from gateway.core.errors import ConfigError
 
-BUILTIN_CONNECTORS = ("connectors.folder:SPEC", "connectors.sftp:SPEC")
+BUILTIN_CONNECTORS = (
+    "connectors.folder:SPEC",
+    "connectors.sftp:SPEC",
+    "connectors.email:SPEC",
+    "connectors.webhooks.shopify:SPEC",
+    "connectors.webhooks.woocommerce:SPEC",
+    "connectors.marketplaces.shopify_rest:SPEC",
+    "connectors.marketplaces.woocommerce_rest:SPEC",
+    "connectors.marketplaces.amazon_spapi:SPEC",
+    "connectors.as2:SPEC",
+)
 ENTRY_POINT_GROUP = "ordergate.connectors"
 
 

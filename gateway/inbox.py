@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from connectors import registry
-from connectors.base import InboundConnector, InboundItem, SecretSource
+from connectors.base import InboundConnector, InboundItem, Outcome, SecretSource, confirm_item
 from gateway.channels import Secrets, build_connector, list_channels, record_poll
 from gateway.core.errors import GatewayError
 from gateway.ingest import IngestResult
@@ -87,7 +87,8 @@ async def drain_once(connector: InboundConnector, receiver: Receiver) -> list[In
         # Committed: only now may the sender's copy be released. A verdict still on its way
         # ("received") is not a failure: the document is safe and will be processed.
         try:
-            await connector.confirm(item, document_id=result.document_id, accepted=result.status != "failed")
+            accepted = result.status != "failed"
+            await confirm_item(connector, Outcome(item, result.document_id, accepted, tuple(result.errors)))
         except Exception as error:  # the document is archived; the sender's copy stays and is seen again
             log.warning(
                 "%s: document %s is archived but releasing %s failed: %s",

@@ -44,6 +44,9 @@ from gateway.storage.models import PartnerChannel, WebhookDelivery
 
 log = logging.getLogger("ordergate.push")
 
+INBOUND_ROUTE = "/inbound"
+"""The generic route for pushed channels (`partner_portal.routes.inbound`)."""
+
 CLAIM_LEASE_SECONDS = 60.0
 JSON = {"content-type": "application/json"}
 
@@ -231,9 +234,11 @@ class PushReceiver:
         if row is None or not row.enabled or row.direction not in ("inbound", "both"):
             return None
         try:
-            return row if registry.get(row.kind).push else None
+            spec = registry.get(row.kind)
         except ConfigError:
             return None
+        # A kind with its own endpoint (AS2: duplicate Message-IDs, MDNs) is never taken in here.
+        return row if spec.push and spec.push_route == INBOUND_ROUTE else None
 
     async def find(self, partner_id: str, name: str) -> PartnerChannel | Reply:
         """The channel, or the reply when there is none (404) or the database cannot say (503)."""

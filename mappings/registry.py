@@ -15,6 +15,7 @@ BUILTIN_FORMATS = (
     "mappings.marketplace:FORMAT",
     "mappings.ubl:FORMAT",
     "mappings.cxml:FORMAT",
+    "mappings.mailtext:FORMAT",
 )
 SNIFF_BYTES = 4096
 

@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 from gateway.core.errors import GatewayError
 from gateway.service import GatewayService
 from gateway.settings import Settings, get_settings
-from partner_portal.routes import audit, documents, failures, health, home, metrics, orders, partners
+from partner_portal.routes import as2 as as2_routes
+from partner_portal.routes import audit, documents, failures, health, home, inbound, metrics, orders, partners
 
 log = logging.getLogger("ordergate.api")
 
@@ -55,4 +56,6 @@ def create_app(settings: Settings | None = None, *, watch_inbox: bool = True) ->
 
     for module in (documents, orders, failures, audit, partners, health, metrics, home):
         app.include_router(module.router)
+    app.include_router(inbound.router)
+    app.include_router(as2_routes.router)
     return app

@@ -32,6 +32,7 @@ SPEC = ConnectorSpec(
     inbound=True,
     outbound=True,
     push=True,
+    push_route="/as2",
 )
 
 __all__ = ["SPEC", "As2Settings"]

@@ -323,3 +323,89 @@ class PartnerChannel(Base):
     last_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_poll_ok: Mapped[bool | None] = mapped_column(Boolean)
     last_poll_detail: Mapped[str | None] = mapped_column(Text)
+
+
+# Pushed deliveries ------------------------------------------------------------------------------------
+
+
+class WebhookDelivery(Base):
+    """A pushed delivery's id per partner channel (Shopify X-Shopify-Webhook-Id, WooCommerce
+    X-WC-Webhook-Delivery-ID) and the document it became, so a retried delivery is answered without a
+    second document. A row without a document is a claim being taken in, or one a crash left behind
+    (taken over once its lease has run out). `document_id` is not a foreign key, like
+    `documents.claimed_partner`: keeping a delivery id must never make archiving fail."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("partner_id", "channel", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32))
+    delivery_id: Mapped[str] = mapped_column(String(100))
+    document_id: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+# AS2 ----------------------------------------------------------------------------------------------------
+
+
+class As2Received(Base):
+    """An AS2 message taken in, by (AS2-From, AS2-To, Message-ID), with the hash of its payload and the
+    document it became: a resend is answered with a positive MDN and no second document. A row without
+    a document is a claim being taken in (or left by a crash, taken over once its lease has run out).
+    `document_id` is not a foreign key: keeping the Message-ID must never make archiving fail."""
+
+    __tablename__ = "as2_received"
+    __table_args__ = (UniqueConstraint("as2_from", "as2_to", "message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    as2_from: Mapped[str] = mapped_column(String(128))
+    as2_to: Mapped[str] = mapped_column(String(128))
+    message_id: Mapped[str] = mapped_column(String(255))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    document_id: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class As2Sent(Base):
+    """An AS2 message we sent and what its MDN said: `sending` (posted, no answer yet), `awaiting_mdn`
+    (async: the partner took it, the MDN is to come), `processed` or `failed`. Holds the MIC the MDN
+    must carry."""
+
+    __tablename__ = "as2_sent"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    partner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    as2_from: Mapped[str] = mapped_column(String(128))
+    as2_to: Mapped[str] = mapped_column(String(128))
+    filename: Mapped[str] = mapped_column(String(255))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    mic: Mapped[str | None] = mapped_column(String(128))
+    mic_algorithm: Mapped[str | None] = mapped_column(String(16))
+    mdn_mode: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    disposition: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    mdn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# Partner formats --------------------------------------------------------------------------------------
+
+
+class PartnerMapping(Base):
+    """A flat-file mapping (docs/mapping-files.md) attached to a partner, stored as validated JSON: that
+    partner's documents whose header or layout it recognises are read through it."""
+
+    __tablename__ = "partner_mappings"
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    mapping: Mapped[dict] = mapped_column(JSON)  # type: ignore[type-arg]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

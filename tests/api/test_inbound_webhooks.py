@@ -331,3 +331,15 @@ def test_a_delivery_still_being_taken_in_elsewhere_is_409(client: TestClient) ->
     refused(response, 409, "DELIVERY_IN_PROGRESS")
     assert response.headers["retry-after"]
     assert documents(client) == []
+
+
+def test_every_pushed_kind_is_served_at_its_own_route_and_only_there(client: TestClient) -> None:
+    """AS2 needs its own endpoint (duplicate Message-IDs, MDNs): the generic webhook route must not
+    take an AS2 channel in, and every pushed kind must have the route it declares."""
+    from connectors import registry
+
+    paths = set(client.get("/openapi.json").json()["paths"])
+    pushed = {kind: registry.get(kind).push_route for kind in registry.kinds() if registry.get(kind).push}
+    assert pushed["as2"] == "/as2" and pushed["shopify-webhook"] == "/inbound"
+    for kind, route in pushed.items():
+        assert any(path.startswith(route + "/{partner}") for path in paths), (kind, route)
