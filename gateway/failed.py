@@ -24,11 +24,11 @@ from gateway.bus.base import PARKED_QUEUE, BusMessage
 from gateway.bus.factory import check_routable
 from gateway.core.errors import GatewayError
 from gateway.ingest import Ingestor
+from gateway.partner_formats import formats_for, translate_for
 from gateway.pipeline import operations
 from gateway.storage import repository as repo
 from gateway.storage.database import Database
 from gateway.storage.models import Failure, ParkedMessage
-from mappings.translate import translate
 
 FailedKind = Literal["document", "message"]
 KindFilter = Literal["documents", "messages", "all"]
@@ -417,9 +417,11 @@ async def replay_failed_now(
         if document is None:
             raise CannotReplay(f"{ref}: its document {failure.document_id} is not in the archive")
         raw = document.raw
+        claimed = document.claimed_partner
+        own = (await formats_for(session, [claimed])).get(claimed or "", [])
     ingestor = Ingestor(database)
     try:
-        translation = await asyncio.to_thread(translate, raw)
+        translation = await asyncio.to_thread(translate_for, raw, own)
         for attempt in (1, 2):
             try:
                 async with database.transaction() as session:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.errors import Issue
+from gateway.partner_formats import formats_for, translate_for
 from gateway.partners import resolve_sender
 from gateway.pipeline.messages import order_message
 from gateway.pipeline.outbox import enqueue
@@ -27,7 +28,7 @@ from gateway.storage import repository as repo
 from gateway.storage.database import Database
 from gateway.storage.models import Document, Failure, Interchange
 from mappings.base import InterchangeHeader
-from mappings.translate import Translation, translate
+from mappings.translate import Translation
 
 log = logging.getLogger("ordergate.ingest")
 
@@ -118,7 +119,8 @@ class Ingestor:
             if document is None:
                 raise LookupError(f"document {document_id} does not exist")
             raw, claimed_partner = document.raw, document.claimed_partner
-        translation = await asyncio.to_thread(translate, raw)
+            own = (await formats_for(session, [claimed_partner])).get(claimed_partner or "", [])
+        translation = await asyncio.to_thread(translate_for, raw, own)
         try:
             async with self.database.transaction() as session:
                 return await self.store(session, document_id, claimed_partner, translation)
@@ -329,9 +331,7 @@ class _Duplicates:
                         message=f"interchange control reference {header.control_ref} from sender "
                         f"{header.sender_id} to {header.receiver_id} was already received in document "
                         f"{seen[0]} on {seen[1]:%Y-%m-%d %H:%M:%S}",
-                        segment="UNB" if header.format == "edifact" else "ISA",
-                        position=1,
-                        element="0020" if header.format == "edifact" else "ISA13",
+                        **_control_reference_location(header.format),
                     )
                 )
         return found
@@ -341,3 +341,12 @@ class _Duplicates:
         self.hashes.setdefault(document.sha256, (document.id, document.received_at or now))
         for interchange in translation.interchanges:
             self.keys.setdefault(interchange_key(interchange.header), (document.id, now))
+
+
+def _control_reference_location(format_name: str) -> dict[str, Any]:
+    """Where an interchange's control reference sits, for the formats that have a segment for it."""
+    if format_name == "edifact":
+        return {"segment": "UNB", "position": 1, "element": "0020"}
+    if format_name == "x12":
+        return {"segment": "ISA", "position": 1, "element": "ISA13"}
+    return {}

@@ -18,12 +18,13 @@ from sqlalchemy.orm import undefer
 
 from gateway.bus.base import BusMessage, Park
 from gateway.ingest import Ingestor, IngestResult
+from gateway.partner_formats import formats_for, translate_for
 from gateway.pipeline.consumer import Outcome, body_field
 from gateway.pipeline.messages import document_message, order_message
 from gateway.storage import repository as repo
 from gateway.storage.models import Document, OrderEvent, OrderRecord, PartnerRoute
 from gateway.storage.repository import table_of
-from mappings.translate import Translation, translate
+from mappings.translate import Translation
 
 Outcomes = dict[str, Outcome]
 
@@ -105,8 +106,9 @@ def translate_stage(
                 outcomes[message_id] = []  # already decided, or twice in this batch
             else:
                 todo.append((message_id, document))
+        own = await formats_for(session, {document.claimed_partner for _, document in todo})
         translations: list[Translation] = await asyncio.to_thread(
-            lambda: [translate(document.raw) for _, document in todo]
+            lambda: [translate_for(d.raw, own.get(d.claimed_partner or "", ())) for _, d in todo]
         )
         results = await ingestor.store_many(
             session,

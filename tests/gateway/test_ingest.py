@@ -163,10 +163,10 @@ async def test_broken_envelope_stores_no_order(database: Database, hexa: str) ->
 async def test_an_unexpected_crash_after_archiving_is_recorded_not_lost(
     database: Database, hexa: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def explode(_: bytes) -> None:
+    def explode(*_: object) -> None:
         raise RuntimeError("mapping bug")
 
-    monkeypatch.setattr("gateway.ingest.translate", explode)
+    monkeypatch.setattr("gateway.ingest.translate_for", explode)
     result = await Ingestor(database).receive(EDIFACT, channel="folder", partner_id=hexa)
     assert result.status == "failed"
     assert result.errors[0].code == "INTERNAL_ERROR"
