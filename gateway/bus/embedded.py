@@ -149,8 +149,11 @@ class EmbeddedSubscription:
                     delivery.task = asyncio.create_task(self._handle(delivery))
                 else:  # parked at claim time (delivery limit)
                     self._done.append(delivery)
-            if self._done or (settled and not self._stopping) or (free and len(claimed) == free):
-                continue  # settle now / slots freed up / there may be more ready rows
+            if self._done or settled or (free and len(claimed) == free):
+                # settle now / slots freed up (or, stopping, maybe the last one: look again before
+                # waiting, else a stop waits a third of a lease for a wake-up nobody sends) / there may
+                # be more ready rows
+                continue
             full = len(self._inflight) >= self.prefetch or self._stopping
             timeout = self._bus.lease_seconds / 3 if full else self._bus.poll_interval
             with contextlib.suppress(TimeoutError):

@@ -213,3 +213,29 @@ async def test_a_failed_document_is_replayed_from_its_raw_bytes(
         return await _statuses(database) == ["dispatched"]
 
     await _eventually(dispatched)
+
+
+@pytest.mark.parametrize("in_flight_for", [0.05, 0.1, 0.15])
+async def test_stopping_with_messages_in_flight_does_not_wait_for_a_lease(
+    database: Database, in_flight_for: float
+) -> None:
+    """A stop that settled the last in-flight message used to wait a third of a lease (20 s) for a
+    wake-up nobody sent (found stopping `ordergate serve` mid-document)."""
+    await _setup(database, "http://127.0.0.1:9/unused", route=False)
+    bus = EmbeddedBus(
+        database, settings=BusSettings(retry_delays=(0.05,), max_attempts=2), poll_interval=0.02
+    )
+    await bus.connect()
+    running = Pipeline(database, bus)
+    await running.start()
+    async with database.transaction() as session:
+        await operations.archive_and_announce(session, EDIFACT, channel="api", partner_id="hexa")
+    running.relay.wake()
+    await asyncio.sleep(in_flight_for)
+    started = asyncio.get_running_loop().time()
+    try:
+        await running.stop()
+        await bus.close()
+    finally:
+        await running.dispatcher.client.aclose()
+    assert asyncio.get_running_loop().time() - started < 5.0  # the lease here is 60 s: a third is 20 s
