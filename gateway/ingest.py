@@ -287,6 +287,11 @@ class _SenderCache:
         return partner, list(issues)
 
 
+UPDATABLE_FORMATS = frozenset({"marketplace"})
+"""Formats whose interchange key is the order itself (a marketplace order id): the same key with other
+bytes is the order changed at its source (polled again after an update), not a resent interchange."""
+
+
 class _Duplicates:
     """Documents and interchanges received before: looked up for a whole batch in two queries, then
     extended with what the batch accepts as it goes."""
@@ -324,7 +329,17 @@ class _Duplicates:
         for interchange in translation.interchanges:
             header = interchange.header
             seen = self.keys.get(interchange_key(header))
-            if seen is not None:
+            if seen is not None and header.format in UPDATABLE_FORMATS:
+                found.append(
+                    Issue(
+                        code="ORDER_UPDATE_NOT_APPLIED",
+                        message=f"order {header.control_ref} changed at {header.sender_id} after it was taken in "
+                        f"(document {seen[0]} on {seen[1]:%Y-%m-%d %H:%M:%S}); ordergate does not apply "
+                        "order updates yet: compare the two documents and amend or cancel the order downstream "
+                        "by hand, then discard this failure",
+                    )
+                )
+            elif seen is not None:
                 found.append(
                     Issue(
                         code="DUPLICATE_INTERCHANGE",

@@ -172,3 +172,28 @@ async def test_an_unexpected_crash_after_archiving_is_recorded_not_lost(
     assert result.errors[0].code == "INTERNAL_ERROR"
     assert "mapping bug" in result.errors[0].message
     assert await _document_state(database, result.document_id) == ("failed", EDIFACT, 0, 1)
+
+
+async def test_a_marketplace_order_taken_again_after_a_change_is_an_update_not_applied(
+    database: Database,
+) -> None:
+    """Polling by update time re-offers an order whenever it changes: not a resent interchange but a
+    change that ops must see (a cancellation, say), and never a second order."""
+    import json
+
+    fixture = Path(__file__).resolve().parent.parent / "mappings" / "marketplace" / "fixtures"
+    order = json.loads((fixture / "woocommerce_order_v3.json").read_text())
+    async with database.transaction() as session:
+        await repo.upsert_partner(session, "woo", name="Woo shop")
+    ingestor = Ingestor(database)
+    first = await ingestor.receive(json.dumps(order).encode(), channel="api", partner_id="woo")
+    assert first.status == "accepted", first.errors
+    order["status"] = "cancelled"
+    order["date_modified_gmt"] = "2099-01-01T00:00:00"
+    again = await ingestor.receive(json.dumps(order).encode(), channel="api", partner_id="woo")
+    assert again.status == "failed" and again.order_ids == []
+    [issue] = again.errors
+    assert issue.code == "ORDER_UPDATE_NOT_APPLIED"
+    assert first.document_id in issue.message and "by hand" in issue.message
+    same = await ingestor.receive(json.dumps(order).encode(), channel="api", partner_id="woo")
+    assert [e.code for e in same.errors] == ["ORDER_UPDATE_NOT_APPLIED"]  # only accepted bytes count as seen
