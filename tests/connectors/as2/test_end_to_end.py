@@ -5,6 +5,7 @@ failing archive."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -100,9 +101,18 @@ async def test_async_mdn_is_posted_back_and_recorded(profiles: tuple[Profile, Pr
 
 
 async def test_async_send_without_waiting_is_pending_until_the_mdn_arrives(
-    profiles: tuple[Profile, Profile],
+    profiles: tuple[Profile, Profile], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     alpha, _ = profiles
+    # Hold the MDN back a little on arrival: on a fast machine it could otherwise be recorded before
+    # `send` looks, and the receipt would (rightly) say processed instead of pending.
+    accept_mdn = As2Connector.accept_mdn
+
+    async def slow_accept_mdn(self: As2Connector, body: bytes, headers: Any) -> Any:
+        await asyncio.sleep(0.5)
+        return await accept_mdn(self, body, headers)
+
+    monkeypatch.setattr(As2Connector, "accept_mdn", slow_accept_mdn)
     receipt = await send(alpha.connector(mdn_mode="async"))
     assert receipt.details["mdn"] == "pending"
 
