@@ -112,7 +112,7 @@ def add(
         return
     typer.echo(
         f"channel {channel['partner']}/{channel['name']}: {channel['kind']}, {channel['direction']}, "
-        f"{'enabled' if channel['enabled'] else 'disabled'}, polled every {channel['poll_seconds']:g}s"
+        f"{'enabled' if channel['enabled'] else 'disabled'}, {_arrival(channel)}"
     )
     for key, value in sorted(channel["settings"].items()):
         note = "  (secret name)" if key in channel["secrets"] else ""
@@ -144,7 +144,7 @@ def list_(
                 c["kind"],
                 c["direction"],
                 "yes" if c["enabled"] else "no",
-                f"{c['poll_seconds']:g}s",
+                f"{c['poll_seconds']:g}s" if _polled(c) else "pushed",
                 ", ".join(sorted(c["secrets"].values())),
                 _last_poll(c["last_poll"]),
             ]
@@ -152,6 +152,26 @@ def list_(
         ],
         empty="no channels yet: ordergate channels add PARTNER NAME --kind sftp --set host=… …",
     )
+
+
+def _polled(channel: dict[str, Any]) -> bool:
+    try:
+        return registry.get(channel["kind"]).poll and channel["direction"] != "outbound"
+    except GatewayError:
+        return False
+
+
+def _arrival(channel: dict[str, Any]) -> str:
+    """How documents come in on this channel: polled at an interval, or posted by the sender."""
+    if _polled(channel):
+        return f"polled every {channel['poll_seconds']:g}s"
+    try:
+        spec = registry.get(channel["kind"])
+    except GatewayError:
+        return "unknown kind"
+    if spec.push and channel["direction"] != "outbound":
+        return f"the sender posts to {spec.push_route}/{channel['partner']}/{channel['name']}"
+    return "outbound only"
 
 
 def _last_poll(last: dict[str, Any]) -> str:
