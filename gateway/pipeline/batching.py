@@ -31,18 +31,33 @@ class Batcher(Generic[T, R]):
         self.parallel = parallel
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._runners: set[asyncio.Task[None]] = set()
+        self._active = 0  # runners that may still take items
 
     async def submit(self, item: T) -> R:
         """The item's result once its batch is done; raises the item's exception."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if len(self._runners) < self.parallel:
+        if self._active < self.parallel:
+            # Counted here and uncounted by the runner itself in the same step as its last look at
+            # `_waiting`: a task's done-callback comes later, and an item submitted in between would
+            # wait for a runner that has already left.
+            self._active += 1
             runner = asyncio.create_task(self._drain(), name="batcher")
             self._runners.add(runner)
             runner.add_done_callback(self._runners.discard)
         return await future
 
     async def _drain(self) -> None:
+        try:
+            await self._take_batches()
+        finally:
+            self._active -= 1
+            if self._active == 0 and self._waiting:  # this runner was cancelled (shutdown): no one
+                for _, future in self._waiting:  # is left to take these, so their callers learn it
+                    future.cancel()
+                self._waiting = []
+
+    async def _take_batches(self) -> None:
         # Yield once so that callers submitting in the same loop iteration join the first batch.
         await asyncio.sleep(0)
         while self._waiting:
