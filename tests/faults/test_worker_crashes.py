@@ -16,6 +16,7 @@ import asyncio
 import random
 import signal
 import time
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,7 @@ from tests.faults.harness import TEMPLATE_SENDER, dispatched_at_least
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.slow]
 
 DOCUMENTS = 200
+RANDOM_KILL_DOCUMENTS = 600
 BUDGET = 120.0  # seconds per test; a run takes about 25 to 35 s
 
 # (failpoint, consumer) in pipeline order, so each stage still has work when its turn comes.
@@ -85,22 +87,38 @@ async def test_workers_killed_at_random_mid_stream(make_rig: MakeRig) -> None:
         await rig.add_partner("hexa", TEMPLATE_SENDER, "wh", rig.receiver.url)
         workers = [rig.add_worker("a"), rig.add_worker("b")]
         rig.supervise()
+        # A backlog first, large enough that both kills land mid-stream however fast the pipeline is.
+        await rig.submit(range(RANDOM_KILL_DOCUMENTS))
         await rig.start_workers()
-        await rig.submit(range(DOCUMENTS))
 
-        # Kill one worker at random when a fifth is dispatched, then both at once at three fifths, each
+        # Kill one worker at random when a tenth is dispatched, then both at once at three fifths, each
         # after a random extra pause so the kill lands anywhere in a handler.
         for threshold, victims in (
-            (DOCUMENTS // 5, [chooser.choice(workers)]),
-            (DOCUMENTS * 3 // 5, workers),
+            (RANDOM_KILL_DOCUMENTS // 10, [chooser.choice(workers)]),
+            (RANDOM_KILL_DOCUMENTS * 3 // 5, workers),
         ):
             await rig.wait_for(f"{threshold} dispatched", dispatched_at_least(threshold), 60)
             await asyncio.sleep(chooser.uniform(0.0, 0.3))
+            runs_before = {victim.name: victim.runs for victim in victims}
             for victim in victims:
                 victim.kill(signal.SIGKILL)
             rig.note(f"killed {[v.name for v in victims]} at {await rig.dispatched()} dispatched")
-        await rig.wait_for("every order dispatched", dispatched_at_least(DOCUMENTS), 60)
+            if threshold < RANDOM_KILL_DOCUMENTS * 3 // 5:
+                # The next kill must land on a restarted worker, not on the one already dead (the
+                # pipeline can now reach the next threshold within the supervisor's restart delay).
+                for victim in victims:
+                    await _restarted(victim, runs_before[victim.name])
+        await rig.wait_for("every order dispatched", dispatched_at_least(RANDOM_KILL_DOCUMENTS), 60)
         await rig.stop_workers()
         summary = await rig.verify()
     restarts = summary["supervisor_restarts"]
     assert len(restarts) == 3 and {code for _, code in restarts} == {-signal.SIGKILL}, restarts
+
+
+async def _restarted(worker: Any, runs_before: int, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while worker.runs <= runs_before:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{worker.name} was not restarted within {timeout:g} s")
+        await asyncio.sleep(0.05)
+    await worker.ready()
