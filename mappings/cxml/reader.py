@@ -12,19 +12,17 @@ import re
 from collections.abc import Iterator
 
 from lxml import etree
-from pydantic import ValidationError
 
 from gateway.core.canonical import OrderSource
-from gateway.core.checks import check_order
-from gateway.core.errors import Issue, ParseError
+from gateway.core.errors import ParseError
 from mappings.base import Event, InterchangeHeader, MessageOutcome
 from mappings.cxml.documents import ORDER_PAYLOADS, unsupported_message
 from mappings.cxml.order import order_of
 from mappings.xml import Fields, line_of, path_of
+from mappings.xml.outcome import map_order, not_an_order
 
 NOT_CXML = "CXML_NOT_CXML"
 NO_PAYLOAD = "CXML_NO_PAYLOAD"
-UNSUPPORTED_MESSAGE = "UNSUPPORTED_MESSAGE"
 MAPPING = "CXML_MAPPING"
 
 _DTD_VERSION = re.compile(r"/cXML/(\d+(?:\.\d+)+)/", re.IGNORECASE)
@@ -53,17 +51,7 @@ def read_document(root: etree._Element) -> Iterator[Event]:
         position=line_of(payload) or position,
     )
     if payload_name not in ORDER_PAYLOADS:
-        outcome.supported = False
-        outcome.warnings.append(
-            Issue(
-                code=UNSUPPORTED_MESSAGE,
-                message=unsupported_message(payload_name),
-                segment=path_of(payload),
-                position=outcome.position,
-                severity="warning",
-            )
-        )
-        yield outcome
+        yield not_an_order(outcome, unsupported_message(payload_name), payload)
         return
     source = OrderSource(
         format="cxml",
@@ -77,25 +65,14 @@ def read_document(root: etree._Element) -> Iterator[Event]:
         message_control_ref=header.control_ref or None,
         test=header.test,
     )
-    try:
-        outcome.order = order_of(fields, root, payload, source)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"])
-        fields.errors.append(
-            Issue(
-                code=MAPPING,
-                message=f"the OrderRequest cannot form an order: {where}: {problem['msg']}",
-                segment=path_of(payload),
-                position=outcome.position,
-            )
-        )
-    outcome.errors.extend(fields.errors)
-    outcome.warnings.extend(fields.warnings)
-    if outcome.order is not None:
-        for found in check_order(outcome.order):
-            (outcome.errors if found.severity == "error" else outcome.warnings).append(found)
-    yield outcome
+    yield map_order(
+        outcome,
+        fields,
+        lambda: order_of(fields, root, payload, source),
+        code=MAPPING,
+        what="OrderRequest",
+        element=payload,
+    )
 
 
 def _payload(root: etree._Element) -> tuple[etree._Element, str]:

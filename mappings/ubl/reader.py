@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lxml import etree
-from pydantic import ValidationError
 
 from gateway.core.canonical import OrderSource
-from gateway.core.checks import check_order
-from gateway.core.errors import Issue, ParseError
+from gateway.core.errors import ParseError
 from mappings.base import Event, InterchangeHeader, MessageOutcome
 from mappings.ubl.documents import (
     NAMESPACES,
@@ -27,9 +25,9 @@ from mappings.ubl.documents import (
 )
 from mappings.ubl.order import order_of
 from mappings.xml import Fields, line_of, path_of
+from mappings.xml.outcome import map_order, not_an_order
 
 NOT_UBL = "UBL_NOT_UBL"
-UNSUPPORTED_MESSAGE = "UNSUPPORTED_MESSAGE"
 MAPPING = "UBL_MAPPING"
 
 
@@ -55,17 +53,7 @@ def read_document(root: etree._Element) -> Iterator[Event]:
         position=position,
     )
     if document not in ORDER_PURPOSES:
-        outcome.supported = False
-        outcome.warnings.append(
-            Issue(
-                code=UNSUPPORTED_MESSAGE,
-                message=unsupported_message(document),
-                segment=path_of(root),
-                position=position,
-                severity="warning",
-            )
-        )
-        yield outcome
+        yield not_an_order(outcome, unsupported_message(document), root)
         return
     source = OrderSource(
         format="ubl",
@@ -78,25 +66,14 @@ def read_document(root: etree._Element) -> Iterator[Event]:
         interchange_control_ref=header.control_ref or None,
         message_control_ref=outcome.message_ref or None,
     )
-    try:
-        outcome.order = order_of(fields, root, document, source)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"])
-        fields.errors.append(
-            Issue(
-                code=MAPPING,
-                message=f"the {document} cannot form an order: {where}: {problem['msg']}",
-                segment=path_of(root),
-                position=position,
-            )
-        )
-    outcome.errors.extend(fields.errors)
-    outcome.warnings.extend(fields.warnings)
-    if outcome.order is not None:
-        for found in check_order(outcome.order):
-            (outcome.errors if found.severity == "error" else outcome.warnings).append(found)
-    yield outcome
+    yield map_order(
+        outcome,
+        fields,
+        lambda: order_of(fields, root, document, source),
+        code=MAPPING,
+        what=document,
+        element=root,
+    )
 
 
 def _header(fields: Fields, root: etree._Element, document: str) -> InterchangeHeader:

@@ -5,6 +5,7 @@ safe.py    parse with no DTD, no entities, no network, a size limit (why lxml an
 head.py    the root element from the first bytes, for sniffing
 paths.py   "/Order/cac:OrderLine[2]/cac:LineItem" and the source line of an element
 fields.py  typed values (text, decimals, dates) and the issues met reading them
+outcome.py not an order, or mapped and checked: the end of every message
 
 In every XML issue `position` is a 1-based source line (libxml2's: where an element's start tag ends),
 `segment` the path of the element concerned and `element` the child or attribute at fault. Codes:
