@@ -145,13 +145,14 @@ def idempotent(
 
     async def run(messages: list[BusMessage]) -> list[BaseException | None]:
         if len(messages) == 1:
-            return [await alone(messages[0])]
-        try:
-            results = await in_one_transaction(messages)
-        except Exception:
-            results = [await alone(m) for m in messages]
+            results = [await alone(messages[0])]
+        else:
+            try:
+                results = await in_one_transaction(messages)
+            except Exception:
+                results = [await alone(m) for m in messages]
         if relay is not None:
-            relay.wake()
+            relay.wake()  # once per batch: what it committed may have caused messages
         return results
 
     batcher: Batcher[BusMessage, BaseException | None] = Batcher(run, max_size=max_batch)
@@ -160,7 +161,5 @@ def idempotent(
         await batcher.submit(message)  # raises the message's own exception
         if FAILPOINT_ARMED:
             failpoint("after_commit_before_ack", consumer)
-        if relay is not None:
-            relay.wake()
 
     return handle
