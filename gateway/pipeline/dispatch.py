@@ -7,8 +7,8 @@ twice, whatever we had to resend. Short transient faults (connection errors, 502
 in place with tenacity; a longer outage is handed back to the bus (`Retry`) so no delivery is held for
 minutes; a 4xx refusal parks the message (`Park`): sending it again would not help.
 
-Two copies of one message can be handled at once (at-least-once delivery: a relay republishing after a
-crash, a redelivery while the first handler still runs). The first to record SENT wins: a copy whose try
+Two copies of one message can be handled at once (at-least-once delivery: a batch published again after
+a crash, a redelivery while the first handler still runs). The first to record SENT wins: a copy whose try
 fails afterwards changes nothing (the row is locked and re-read before a failure is recorded), and a copy
 that succeeds second finds the processed-message record and rolls back its own.
 
@@ -25,20 +25,23 @@ import json
 import os
 import time
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from gateway.bus.base import BusMessage, Park, Retry
 from gateway.pipeline.batching import Batcher
-from gateway.pipeline.consumer import FAILPOINT_ARMED, body_field, failpoint, record_processed
+from gateway.pipeline.consumer import already_processed, body_field, record_processed
+from gateway.pipeline.failpoints import FAILPOINT_ARMED, failpoint
 from gateway.pipeline.http import AiohttpPoster, DeliveryFailed, HttpxPoster, Poster
 from gateway.pipeline.messages import order_message
-from gateway.pipeline.outbox import OutboxRelay, enqueue
+from gateway.pipeline.outbox import NotPublished, Publisher, enqueue
 from gateway.pipeline.stages import add_events
 from gateway.storage import repository as repo
 from gateway.storage.database import Database
@@ -89,7 +92,7 @@ class Dispatcher:
         database: Database,
         *,
         client: httpx.AsyncClient | Poster | None = None,
-        relay: OutboxRelay | None = None,
+        publisher: Publisher | None = None,
         attempts_in_place: int = 3,
         max_batch: int = 100,
     ) -> None:
@@ -97,10 +100,17 @@ class Dispatcher:
         self.client: Poster = (
             HttpxPoster(client) if isinstance(client, httpx.AsyncClient) else client or AiohttpPoster()
         )
-        self.relay = relay
+        self.publisher = publisher
         self.attempts_in_place = attempts_in_place
         self._preparing: Batcher[BusMessage, Prepared | None] = Batcher(self._prepare, max_size=max_batch)
         self._recording: Batcher[Sent, None] = Batcher(self._record, max_size=max_batch)
+
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A transaction whose caused messages (and a redelivery's resends) are published right after
+        its commit; without a publisher (a dispatcher on its own) they are left to the outbox relay."""
+        if self.publisher is not None:
+            return self.publisher.transaction(CONSUMER)
+        return self.database.transaction()
 
     async def handle(self, message: BusMessage) -> None:
         prepared = await self._preparing.submit(message)
@@ -122,8 +132,6 @@ class Dispatcher:
             await self._recording.submit(Sent(message, prepared, status))
             if FAILPOINT_ARMED:
                 failpoint("after_commit_before_ack", CONSUMER)
-            if self.relay is not None:
-                self.relay.wake()
             return
         if not await self._settle(prepared.dispatch_id, "FAILED", error=f"HTTP {status}", status=status):
             return  # another copy of this message sent it meanwhile
@@ -138,15 +146,8 @@ class Dispatcher:
                 wanted[message.message_id] = body_field(message, "order_id")
             except Park as error:
                 outcomes[message.message_id] = error
-        async with self.database.transaction() as session:
-            done = set(
-                await session.scalars(
-                    select(ProcessedMessage.message_id).where(
-                        ProcessedMessage.consumer == CONSUMER,
-                        ProcessedMessage.message_id.in_(set(wanted)),
-                    )
-                )
-            )
+        async with self._transaction() as session:
+            done = await already_processed(session, CONSUMER, wanted)
             order_ids = {order_id for message_id, order_id in wanted.items() if message_id not in done}
             orders = {
                 row.id: row
@@ -298,6 +299,8 @@ class Dispatcher:
             try:
                 await self._record_sent(sent)
                 return [None] * len(sent)
+            except NotPublished as error:
+                return [error] * len(sent)  # recorded: their redelivery publishes the batch again
             except Exception:
                 pass  # one of them was recorded by a concurrent copy (or worse): one by one
         return [await self._record_one(item) for item in sent]
@@ -305,6 +308,8 @@ class Dispatcher:
     async def _record_one(self, item: Sent) -> BaseException | None:
         try:
             await self._record_sent([item])
+        except NotPublished as error:
+            return error
         except IntegrityError as error:
             # A concurrent copy of this message recorded it first: its effect stands, ours is void.
             async with self.database.session() as session:
@@ -317,7 +322,7 @@ class Dispatcher:
     async def _record_sent(self, sent: Sequence[Sent]) -> None:
         now = repo.utcnow()
         dispatches = table_of(Dispatch)
-        async with self.database.transaction() as session:
+        async with self._transaction() as session:
             await session.execute(
                 update(dispatches)
                 .where(dispatches.c.id == bindparam("dispatch_id"))

@@ -1,29 +1,80 @@
-"""Transactional outbox: messages are rows committed with the change that causes them; a relay moves
-them to the bus with confirms and marks them published afterwards. A crash between the publish and the
-mark republishes the same message id, which the idempotent consumers absorb. To the embedded bus (a
-table of the same database) the move is one transaction, so nothing is ever published twice there."""
+"""Transactional outbox: messages are committed with the change that causes them (RELIABILITY rule 2),
+and published in one of two ways.
+
+- **By the relay** (`OutboxRelay`): rows written outside a stage consumer (the API's submit, a replay)
+  are read back, published with confirms and marked published afterwards. A crash between the publish
+  and the mark republishes the same message id, which the idempotent consumers absorb.
+- **By the consumer that committed them** (`Publisher`): a stage's transaction writes its caused
+  messages under a batch id and the consumer publishes them from memory right after the commit, then
+  acknowledges the messages of the batch only once the confirms are in. No read-back, no second
+  transaction, no wait for a relay: this is what each stage hop costs in latency and CPU (profiled,
+  docs/BENCHMARKS.md). A crash or a failed publish after the commit leaves the batch's messages
+  unacknowledged; the broker delivers them again, the consumer finds them processed, and it publishes
+  again the rows of the batch their processed records name (`resend`).
+
+To the embedded bus (a table of the same database) the messages are enqueued inside the transaction
+itself, by the consumer and by the relay alike, so nothing is ever published twice there.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.bus.base import Bus, BusMessage, TransactionalBus
+from gateway.core.errors import TransportError
+from gateway.pipeline.failpoints import FAILPOINT_ARMED, failpoint
 from gateway.storage.database import Database
+from gateway.storage.ids import new_id
 from gateway.storage.models import OutboxMessage
 from gateway.storage.repository import table_of, utcnow
 
 log = logging.getLogger("ordergate.outbox")
 
+_PENDING = "ordergate.outbox.pending"
+
+
+class NotPublished(TransportError):
+    """A consumer's transaction committed but the messages it caused could not be published: its
+    messages must not be acknowledged (a redelivery publishes them again)."""
+
+    code = "NOT_PUBLISHED"
+
+
+@dataclass(slots=True)
+class Pending:
+    """What one consumer transaction causes, published by `Publisher` once it has committed."""
+
+    batch: str
+    direct: TransactionalBus | None
+    messages: list[BusMessage] = field(default_factory=list)
+
+
+def pending_of(session: AsyncSession) -> Pending | None:
+    return session.info.get(_PENDING)
+
+
+def recovery_batch(session: AsyncSession) -> str | None:
+    """The batch a processed record names: the one whose rows a redelivery publishes again (none when
+    the messages went straight into the embedded bus's table with the commit)."""
+    pending = pending_of(session)
+    return pending.batch if pending is not None and pending.direct is None else None
+
 
 async def enqueue(session: AsyncSession, messages: Sequence[BusMessage]) -> None:
     """Add messages to the caller's transaction (one statement); they are published only if it commits."""
     if not messages:
+        return
+    pending = pending_of(session)
+    if pending is not None and pending.direct is not None:
+        await pending.direct.publish_in(session, messages)
+        pending.messages.extend(messages)
         return
     now = utcnow()
     await session.execute(
@@ -35,10 +86,72 @@ async def enqueue(session: AsyncSession, messages: Sequence[BusMessage]) -> None
                 "body": m.body,
                 "headers": dict(m.headers),
                 "created_at": now,
+                "published_at": now if pending is not None else None,
+                "batch": pending.batch if pending is not None else None,
             }
             for m in messages
         ],
     )
+    if pending is not None:
+        pending.messages.extend(messages)
+
+
+def _same_database(bus: Bus, database: Database) -> TransactionalBus | None:
+    if isinstance(bus, TransactionalBus) and bus.database_url == database.url:
+        return bus
+    return None
+
+
+class Publisher:
+    """Transactions whose caused messages the consumer publishes itself, right after the commit."""
+
+    def __init__(self, database: Database, bus: Bus) -> None:
+        self.database = database
+        self.bus = bus
+        self.direct = _same_database(bus, database)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, stage: str) -> AsyncIterator[AsyncSession]:
+        """Like `Database.transaction`, and once it has committed, what it enqueued (or `resend`) is
+        published before the block returns. `NotPublished` if that fails: the caller must then not
+        acknowledge its messages (their redelivery publishes the batch again)."""
+        pending = Pending(batch=new_id(), direct=self.direct)
+        async with self.database.transaction() as session:
+            session.info[_PENDING] = pending
+            yield session
+        if FAILPOINT_ARMED:
+            failpoint("after_commit_before_publish", stage)
+        if not pending.messages:
+            return
+        if pending.direct is not None:
+            pending.direct.wake(pending.messages)
+            return
+        try:
+            await self.bus.publish(pending.messages)
+        except Exception as error:
+            raise NotPublished(f"committed, but publishing what it caused failed: {error}") from error
+
+    @staticmethod
+    async def resend(session: AsyncSession, batches: Collection[str | None]) -> None:
+        """Publish again, after this transaction, the messages these batches committed: their consumer
+        may have died (or lost the broker) between its commit and its publish."""
+        wanted = {b for b in batches if b}
+        pending = pending_of(session)
+        if not wanted or pending is None:
+            return
+        outbox = table_of(OutboxMessage)
+        rows = await session.execute(
+            select(outbox.c.message_id, outbox.c.routing_key, outbox.c.body, outbox.c.headers)
+            .where(outbox.c.batch.in_(wanted))
+            .order_by(outbox.c.id)
+        )
+        messages = [
+            BusMessage(routing_key=r.routing_key, body=r.body, message_id=r.message_id, headers=r.headers)
+            for r in rows
+        ]
+        if pending.direct is not None:  # committed while the gateway ran on RabbitMQ
+            await pending.direct.publish_in(session, messages)
+        pending.messages.extend(messages)
 
 
 class OutboxRelay:
@@ -56,8 +169,9 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of pending messages; the number published."""
-        if isinstance(self.bus, TransactionalBus) and self.bus.database_url == self.database.url:
-            return await self._move_once(self.bus)
+        direct = _same_database(self.bus, self.database)
+        if direct is not None:
+            return await self._move_once(direct)
         outbox = table_of(OutboxMessage)
         async with self.database.transaction() as session:
             query = (

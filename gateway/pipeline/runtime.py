@@ -35,7 +35,7 @@ from gateway.observability.metrics import BacklogProbe, Metrics, default_metrics
 from gateway.pipeline import stages
 from gateway.pipeline.consumer import idempotent
 from gateway.pipeline.dispatch import Dispatcher
-from gateway.pipeline.outbox import OutboxRelay
+from gateway.pipeline.outbox import OutboxRelay, Publisher
 from gateway.storage.database import Database
 from gateway.storage.models import ParkedMessage
 from gateway.storage.repository import utcnow
@@ -59,14 +59,15 @@ class Pipeline:
         self.bus = bus
         self.metrics = metrics if metrics is not None else default_metrics()
         self.backlog = BacklogProbe(bus, database)
-        self.relay = OutboxRelay(database, bus)
+        self.relay = OutboxRelay(database, bus)  # what the API and operations enqueue
+        self.publisher = Publisher(database, bus)  # what the stages cause
         self.ingestor = Ingestor(database)
-        self.dispatcher = dispatcher or Dispatcher(database, relay=self.relay)
-        self.dispatcher.relay = self.relay
+        self.dispatcher = dispatcher or Dispatcher(database)
+        self.dispatcher.publisher = self.publisher
         self._subscriptions: list[Subscription] = []
 
     def handler_for(self, stage: str) -> Handler:
-        wrap = lambda name, fn: idempotent(name, self.database, fn, self.relay)  # noqa: E731
+        wrap = lambda name, fn: idempotent(name, self.database, fn, self.publisher)  # noqa: E731
         handler: Handler = {
             "intake": wrap("intake", stages.intake),
             "translate": wrap(

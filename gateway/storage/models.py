@@ -219,8 +219,12 @@ class PartnerRoute(Base):
 
 
 class OutboxMessage(Base):
-    """Messages committed with the state change that causes them; the relay publishes them with
-    confirms and only then marks them published (RELIABILITY rule 2)."""
+    """Messages committed with the state change that causes them (RELIABILITY rule 2). Without a
+    `batch`, the relay publishes them with confirms and only then marks them published. With one, the
+    stage consumer that committed them publishes them itself right after its commit and acknowledges
+    the batch's messages only after the confirms; `published_at` is then the commit, and a crash before
+    the publish is recovered by the broker redelivering the batch's unacknowledged messages, whose
+    processed records name the batch (`gateway/pipeline/outbox.py`)."""
 
     __tablename__ = "outbox"
 
@@ -232,6 +236,7 @@ class OutboxMessage(Base):
     headers: Mapped[dict] = mapped_column(JSON, default=dict)  # type: ignore[type-arg]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    batch: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class ProcessedMessage(Base):
@@ -243,6 +248,7 @@ class ProcessedMessage(Base):
     consumer: Mapped[str] = mapped_column(String(32), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    batch: Mapped[str | None] = mapped_column(String(32))  # the outbox batch its transaction committed
 
 
 class ParkedMessage(Base):

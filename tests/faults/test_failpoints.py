@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from gateway.pipeline import consumer
-from gateway.pipeline.consumer import _parse_failpoint
+from gateway.pipeline import failpoints
+from gateway.pipeline.failpoints import _parse_failpoint
 
 pytestmark = pytest.mark.faults
 
@@ -30,20 +30,20 @@ def test_parsing() -> None:
 
 
 def test_unset_in_this_process() -> None:
-    assert os.environ.get(consumer.FAILPOINT_ENV) is None
-    assert consumer.FAILPOINT_ARMED is False
+    assert os.environ.get(failpoints.FAILPOINT_ENV) is None
+    assert failpoints.FAILPOINT_ARMED is False
 
 
 def test_it_exits_at_the_nth_hit_of_its_point_and_stage() -> None:
     script = (
-        "from gateway.pipeline.consumer import failpoint\n"
+        "from gateway.pipeline.failpoints import failpoint\n"
         "for i in range(1, 6):\n"
         "    failpoint('after_commit_before_ack', 'review')\n"
         "    failpoint('after_commit_before_ack', 'route')\n"
         "    failpoint('after_post_before_commit', 'dispatch')\n"
         "    print('passed', i, flush=True)\n"
     )
-    env = {**os.environ, consumer.FAILPOINT_ENV: "after_commit_before_ack:route@3"}
+    env = {**os.environ, failpoints.FAILPOINT_ENV: "after_commit_before_ack:route@3"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 137
     assert done.stdout.split("\n")[:-1] == ["passed 1", "passed 2"]

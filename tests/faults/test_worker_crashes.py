@@ -1,10 +1,11 @@
 """Scenario 1: workers die without warning, and nothing is lost or done twice.
 
-- A failpoint (`ORDERGATE_FAILPOINT`, see `gateway/pipeline/consumer.py`) kills a worker with
-  `os._exit(137)` exactly between a stage's database commit and its ack, once in each stage in turn
-  (and once in dispatch between the 3PL's 200 and the SENT commit); the worker is restarted without
-  the failpoint after each crash. The broker redelivers the committed, unacknowledged message and the
-  idempotent consumer absorbs it.
+- A failpoint (`ORDERGATE_FAILPOINT`, see `gateway/pipeline/failpoints.py`) kills a worker with
+  `os._exit(137)` exactly between a stage's database commit and its ack, once in each stage in turn;
+  between a commit and the publish of the messages it caused (translate, route, dispatch); and once in
+  dispatch between the 3PL's 200 and the SENT commit. The worker is restarted without the failpoint
+  after each crash. The broker redelivers the committed, unacknowledged message; the idempotent
+  consumer absorbs it and publishes again what its batch caused (else the order would stop there).
 - Plain SIGKILLs at random moments of a stream, the workers restarted by the rig acting as supervisor.
 
 Each test bounds itself (`BUDGET`) and checks every invariant of `Rig.verify` afterwards.
@@ -32,10 +33,13 @@ BUDGET = 120.0  # seconds per test; a run takes about 25 to 35 s
 # (failpoint, consumer) in pipeline order, so each stage still has work when its turn comes.
 CRASH_POINTS = [
     ("after_commit_before_ack", "intake"),
+    ("after_commit_before_publish", "translate"),
     ("after_commit_before_ack", "translate"),
     ("after_commit_before_ack", "review"),
+    ("after_commit_before_publish", "route"),
     ("after_commit_before_ack", "route"),
     ("after_post_before_commit", "dispatch"),
+    ("after_commit_before_publish", "dispatch"),
     ("after_commit_before_ack", "dispatch"),
 ]
 
