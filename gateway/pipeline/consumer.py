@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +38,12 @@ StageHandler = Callable[[AsyncSession, Sequence[BusMessage]], Awaitable[Mapping[
 
 MAX_BATCH = 100
 
+_RECORDS = table_of(ProcessedMessage)
+_PROCESSED = select(_RECORDS.c.message_id, _RECORDS.c.batch).where(
+    _RECORDS.c.consumer == bindparam("consumer"), _RECORDS.c.message_id.in_(bindparam("ids", expanding=True))
+)
+_RECORD = insert(_RECORDS)
+
 
 def body_field(message: BusMessage, key: str) -> str:
     """A string field of a stage message's JSON body; a message without it can only be parked."""
@@ -55,7 +61,7 @@ async def record_processed(session: AsyncSession, consumer: str, messages: Seque
         now = utcnow()
         batch = recovery_batch(session)
         await session.execute(
-            insert(table_of(ProcessedMessage)),
+            _RECORD,
             [
                 {"consumer": consumer, "message_id": m.message_id, "processed_at": now, "batch": batch}
                 for m in messages
@@ -66,14 +72,7 @@ async def record_processed(session: AsyncSession, consumer: str, messages: Seque
 async def already_processed(session: AsyncSession, consumer: str, message_ids: Collection[str]) -> set[str]:
     """Those of these messages this consumer has processed before. What their batches caused is
     published again after this transaction: a redelivery may follow a crash before the publish."""
-    table = table_of(ProcessedMessage)
-    rows = (
-        await session.execute(
-            select(table.c.message_id, table.c.batch).where(
-                table.c.consumer == consumer, table.c.message_id.in_(set(message_ids))
-            )
-        )
-    ).all()
+    rows = (await session.execute(_PROCESSED, {"consumer": consumer, "ids": list(set(message_ids))})).all()
     await Publisher.resend(session, {row.batch for row in rows})
     return {row.message_id for row in rows}
 

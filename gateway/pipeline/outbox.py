@@ -38,6 +38,7 @@ from gateway.storage.repository import table_of, utcnow
 log = logging.getLogger("ordergate.outbox")
 
 _PENDING = "ordergate.outbox.pending"
+_OUTBOX_INSERT = insert(table_of(OutboxMessage))
 
 
 class NotPublished(TransportError):
@@ -78,7 +79,7 @@ async def enqueue(session: AsyncSession, messages: Sequence[BusMessage]) -> None
         return
     now = utcnow()
     await session.execute(
-        insert(table_of(OutboxMessage)),
+        _OUTBOX_INSERT,
         [
             {
                 "message_id": m.message_id,

@@ -29,6 +29,38 @@ from mappings.translate import Translation
 Outcomes = dict[str, Outcome]
 INLINE_TRANSLATION_BYTES = 256 * 1024
 
+# The stages' statements are built once: building a statement and its cache key costs SQLAlchemy about
+# 0.1 ms of CPU, as much as executing it, and a stage runs several per batch (measured, BENCHMARKS.md).
+_DOCUMENTS, _ORDERS, _ROUTES, _EVENTS = (
+    table_of(model) for model in (Document, OrderRecord, PartnerRoute, OrderEvent)
+)
+_ANNOUNCED = select(
+    _DOCUMENTS.c.id, _DOCUMENTS.c.status, _DOCUMENTS.c.claimed_partner, _DOCUMENTS.c.channel
+).where(_DOCUMENTS.c.id.in_(bindparam("ids", expanding=True)))
+_TO_TRANSLATE = (
+    select(Document).options(undefer(Document.raw)).where(Document.id.in_(bindparam("ids", expanding=True)))
+)
+_APPROVE = (
+    update(_ORDERS)
+    .where(_ORDERS.c.id.in_(bindparam("ids", expanding=True)), _ORDERS.c.status == "received")
+    .values(status="approved")
+    .returning(_ORDERS.c.id, _ORDERS.c.partner_id, _ORDERS.c.document_id)
+)
+_EXISTING = select(_ORDERS.c.id).where(_ORDERS.c.id.in_(bindparam("ids", expanding=True)))
+_TO_ROUTE = (
+    select(
+        _ORDERS.c.id, _ORDERS.c.status, _ORDERS.c.partner_id, _ORDERS.c.document_id, _ROUTES.c.destination_id
+    )
+    .select_from(_ORDERS.outerjoin(_ROUTES, _ROUTES.c.partner_id == _ORDERS.c.partner_id))
+    .where(_ORDERS.c.id.in_(bindparam("ids", expanding=True)))
+)
+_ROUTED = (
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id"), _ORDERS.c.status == "approved")
+    .values(status="routed", destination_id=bindparam("destination"))
+)
+_ADD_EVENTS = insert(_EVENTS)
+
 
 def _references(messages: Sequence[BusMessage], key: str, outcomes: Outcomes) -> dict[str, str]:
     """message id → the record id its body names; a message without one is parked in `outcomes`."""
@@ -46,7 +78,7 @@ async def add_events(session: AsyncSession, events: Sequence[tuple[str, str, str
     if events:
         now = repo.utcnow()
         await session.execute(
-            insert(table_of(OrderEvent)),
+            _ADD_EVENTS,
             [
                 {"order_id": order, "status": status, "at": now, "detail": detail}
                 for order, status, detail in events
@@ -58,14 +90,7 @@ async def intake(session: AsyncSession, messages: Sequence[BusMessage]) -> Outco
     """Archived documents are announced: hand each to translation (routing carries partner and channel)."""
     outcomes: Outcomes = {}
     wanted = _references(messages, "document_id", outcomes)
-    rows = {
-        row.id: row
-        for row in await session.execute(
-            select(Document.id, Document.status, Document.claimed_partner, Document.channel).where(
-                Document.id.in_(set(wanted.values()))
-            )
-        )
-    }
+    rows = {row.id: row for row in await session.execute(_ANNOUNCED, {"ids": list(set(wanted.values()))})}
     for message_id, document_id in wanted.items():
         row = rows.get(document_id)
         if row is None:
@@ -93,10 +118,7 @@ def translate_stage(
         outcomes: Outcomes = {}
         wanted = _references(messages, "document_id", outcomes)
         documents = {
-            d.id: d
-            for d in await session.scalars(
-                select(Document).options(undefer(Document.raw)).where(Document.id.in_(set(wanted.values())))
-            )
+            d.id: d for d in await session.scalars(_TO_TRANSLATE, {"ids": list(set(wanted.values()))})
         }
         todo: list[tuple[str, Document]] = []
         for message_id, document_id in wanted.items():
@@ -140,16 +162,7 @@ async def review(session: AsyncSession, messages: Sequence[BusMessage]) -> Outco
     """Approve every translated order (auto-review rules come with the rules engine)."""
     outcomes: Outcomes = {}
     wanted = _references(messages, "order_id", outcomes)
-    orders = table_of(OrderRecord)
-    approved = {
-        row.id: row
-        for row in await session.execute(
-            update(orders)
-            .where(orders.c.id.in_(set(wanted.values())), orders.c.status == "received")
-            .values(status="approved")
-            .returning(orders.c.id, orders.c.partner_id, orders.c.document_id)
-        )
-    }
+    approved = {row.id: row for row in await session.execute(_APPROVE, {"ids": list(set(wanted.values()))})}
     await add_events(
         session,
         [(order_id, "approved", "auto-approved: no review rules configured") for order_id in approved],
@@ -178,7 +191,7 @@ async def _settle_others(
     others = {order_id for order_id in wanted.values() if order_id not in changed}
     if not others:
         return
-    existing = set(await session.scalars(select(OrderRecord.id).where(OrderRecord.id.in_(others))))
+    existing = set(await session.scalars(_EXISTING, {"ids": list(others)}))
     for message_id, order_id in wanted.items():
         if order_id in others:
             outcomes[message_id] = [] if order_id in existing else Park(f"order {order_id} does not exist")
@@ -188,20 +201,7 @@ async def route_stage(session: AsyncSession, messages: Sequence[BusMessage]) -> 
     """Send each order to its partner's default destination; without one it is parked for a person."""
     outcomes: Outcomes = {}
     wanted = _references(messages, "order_id", outcomes)
-    rows = {
-        row.id: row
-        for row in await session.execute(
-            select(
-                OrderRecord.id,
-                OrderRecord.status,
-                OrderRecord.partner_id,
-                OrderRecord.document_id,
-                PartnerRoute.destination_id,
-            )
-            .outerjoin(PartnerRoute, PartnerRoute.partner_id == OrderRecord.partner_id)
-            .where(OrderRecord.id.in_(set(wanted.values())))
-        )
-    }
+    rows = {row.id: row for row in await session.execute(_TO_ROUTE, {"ids": list(set(wanted.values()))})}
     routed: dict[str, Any] = {}
     for message_id, order_id in wanted.items():
         row = rows.get(order_id)
@@ -226,11 +226,8 @@ async def route_stage(session: AsyncSession, messages: Sequence[BusMessage]) -> 
                 )
             ]
     if routed:
-        table = table_of(OrderRecord)
         await session.execute(
-            update(table)
-            .where(table.c.id == bindparam("order_id"), table.c.status == "approved")
-            .values(status="routed", destination_id=bindparam("destination")),
+            _ROUTED,
             [{"order_id": order_id, "destination": row.destination_id} for order_id, row in routed.items()],
         )
         await add_events(

@@ -42,6 +42,9 @@ async def test_two_processes_relaying_one_outbox_enqueue_every_row_once(
     # Two engines on one database, as two processes would have; small batches so that they interleave.
     first, second = Database(database_url), Database(database_url)
     try:
+        # Connected first: opening the second engine's connection took long enough for the first relay
+        # to move every row alone (seen under load), which tests nothing.
+        await asyncio.gather(first.ping(), second.ping())
         relays = [OutboxRelay(db, EmbeddedBus(db), batch=25) for db in (first, second)]
         moved = await asyncio.gather(*(_relay_until_empty(relay) for relay in relays))
     finally:
