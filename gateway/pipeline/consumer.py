@@ -26,7 +26,6 @@ from gateway.bus.base import BusMessage, Handler, Park
 from gateway.pipeline.batching import Batcher
 from gateway.pipeline.failpoints import FAILPOINT_ARMED, failpoint
 from gateway.pipeline.outbox import NotPublished, Publisher, enqueue, recovery_batch
-from gateway.storage.database import Database
 from gateway.storage.models import ProcessedMessage
 from gateway.storage.repository import table_of, utcnow
 
@@ -82,12 +81,7 @@ def _caused(outcome: Outcome | None) -> Sequence[BusMessage]:
 
 
 def idempotent(
-    consumer: str,
-    database: Database,
-    handler: StageHandler,
-    publisher: Publisher,
-    *,
-    max_batch: int = MAX_BATCH,
+    consumer: str, handler: StageHandler, publisher: Publisher, *, max_batch: int = MAX_BATCH
 ) -> Handler:
     async def in_one_transaction(messages: list[BusMessage]) -> list[BaseException | None]:
         async with publisher.transaction(consumer) as session:
@@ -107,7 +101,7 @@ def idempotent(
             return error
         except IntegrityError as error:
             # A concurrent delivery of the same message committed first: its effect stands, ours is void.
-            async with database.session() as session:
+            async with publisher.database.session() as session:
                 done = await session.get(ProcessedMessage, (consumer, message.message_id))
             return None if done is not None else error
         except Exception as error:

@@ -78,6 +78,8 @@ async def enqueue(session: AsyncSession, messages: Sequence[BusMessage]) -> None
         pending.messages.extend(messages)
         return
     now = utcnow()
+    # A consumer's rows are published by the consumer itself (after the commit), the others by the relay.
+    published_at, batch = (now, pending.batch) if pending is not None else (None, None)
     await session.execute(
         _OUTBOX_INSERT,
         [
@@ -87,8 +89,8 @@ async def enqueue(session: AsyncSession, messages: Sequence[BusMessage]) -> None
                 "body": m.body,
                 "headers": dict(m.headers),
                 "created_at": now,
-                "published_at": now if pending is not None else None,
-                "batch": pending.batch if pending is not None else None,
+                "published_at": published_at,
+                "batch": batch,
             }
             for m in messages
         ],

@@ -67,7 +67,7 @@ class Pipeline:
         self._subscriptions: list[Subscription] = []
 
     def handler_for(self, stage: str) -> Handler:
-        wrap = lambda name, fn: idempotent(name, self.database, fn, self.publisher)  # noqa: E731
+        wrap = lambda name, fn: idempotent(name, fn, self.publisher)  # noqa: E731
         handler: Handler = {
             "intake": wrap("intake", stages.intake),
             "translate": wrap(

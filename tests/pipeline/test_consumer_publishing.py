@@ -54,7 +54,7 @@ async def test_a_publish_that_fails_after_the_commit_is_redone_by_the_redelivery
         publisher = Publisher(database, EmbeddedBus(elsewhere))
         assert publisher.direct is None
         stage = RouteEveryOrder()
-        handle = idempotent("review", database, stage, publisher)
+        handle = idempotent("review", stage, publisher)
         incoming = order_message("review", "order-1", partner="p", channel=None)
 
         with pytest.raises(NotPublished):
@@ -80,7 +80,7 @@ async def test_a_message_redelivered_after_a_successful_publish_is_published_aga
     await elsewhere.migrate()
     try:
         stage = RouteEveryOrder()
-        handle = idempotent("review", database, stage, Publisher(database, EmbeddedBus(elsewhere)))
+        handle = idempotent("review", stage, Publisher(database, EmbeddedBus(elsewhere)))
         incoming = order_message("review", "order-1", partner="p", channel=None)
         await handle(incoming)
         await handle(incoming)  # e.g. the worker died between the publish and the ack
@@ -102,7 +102,7 @@ async def test_on_the_embedded_bus_caused_messages_are_queued_in_the_consumers_t
     stage = RouteEveryOrder()
     publisher = Publisher(database, EmbeddedBus(database))
     assert publisher.direct is not None
-    handle = idempotent("review", database, stage, publisher)
+    handle = idempotent("review", stage, publisher)
     messages = [order_message("review", f"order-{n}", partner="p", channel=None) for n in range(3)]
     for message in messages:
         await handle(message)
